@@ -1,0 +1,118 @@
+# pam_tgotp — Telegram Gateway second factor for Linux-PAM.
+#   make             build ./pam_tgotp.so
+#   make check       every test (unit, exports, PAM integration; plain, ASan+UBSan, valgrind)
+#   make demo        a real login through PAM against the bundled mock Gateway
+#   make install     DESTDIR=... into the distribution's PAM module directory
+VERSION    := 0.1.0
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS       := pam libcurl libcjson libconfuse ldap
+BUILD      ?= build
+OPT        ?= -O2 -g
+SAN        ?=
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
+WARN       := -Wall -Wextra -Wformat=2 -Wshadow -Wcast-qual -Wwrite-strings -Wmissing-prototypes
+ifeq ($(WERROR),1)
+WARN       += -Werror
+endif
+HARDEN     := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC
+ALL_CFLAGS := $(OPT) $(WARN) $(HARDEN) -fvisibility=hidden -D_GNU_SOURCE \
+              -DTGOTP_VERSION=\"$(VERSION)\" $(PKG_CFLAGS) $(SAN) $(CFLAGS)
+SO_LDFLAGS := -shared -Wl,--no-undefined -Wl,-z,relro,-z,now \
+              -Wl,--version-script=src/pam_tgotp.map $(SAN) $(LDFLAGS)
+
+# Where the distribution keeps PAM modules: Linux-PAM's pkg-config file
+# knows on some systems; Debian-style multiarch otherwise.
+MULTIARCH  := $(shell $(CC) -print-multiarch 2>/dev/null)
+PAMDIR     ?= $(or $(shell $(PKG_CONFIG) --variable=moduledir pam 2>/dev/null),\
+                   $(if $(MULTIARCH),$(shell $(PKG_CONFIG) --variable=libdir pam)/security,/lib/security))
+SYSCONFDIR ?= /etc
+
+SRCS   := $(wildcard src/*.c)
+HDRS   := $(wildcard src/*.h)
+OBJS   := $(SRCS:src/%.c=$(BUILD)/src/%.o)
+LIB    := $(BUILD)/libtgotp.a
+MODULE := $(BUILD)/pam_tgotp.so
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_BINS  := $(UNIT_BINS) $(BUILD)/tests/test_exports $(BUILD)/tests/test_pam
+TEST_LIBS  := $(LIB) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka) -ldl
+
+.PHONY: all check check-plain check-asan check-valgrind tests demo install clean format \
+        format-check
+
+all: pam_tgotp.so
+
+pam_tgotp.so: $(MODULE)
+	cp $< $@
+
+$(BUILD)/src/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/pam_tgotp.o: pam_tgotp.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(MODULE): $(BUILD)/pam_tgotp.o $(LIB) src/pam_tgotp.map
+	$(CC) $(SO_LDFLAGS) -o $@ $(BUILD)/pam_tgotp.o $(LIB) $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(TEST_LIBS)
+
+$(BUILD)/tests/test_exports: tests/test_exports.c $(MODULE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -ldl
+
+$(BUILD)/tests/test_pam: tests/integration/test_pam.c tests/integration/harness.c \
+                         tests/integration/harness.h $(LIB) $(MODULE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ tests/integration/test_pam.c tests/integration/harness.c \
+	      $(TEST_LIBS)
+
+tests: $(MODULE) $(TEST_BINS)
+
+# One build per flavour, each in its own directory, all run by one script.
+check:
+	$(MAKE) check-plain
+	$(MAKE) check-asan
+	$(MAKE) check-valgrind
+	@tests/summary.sh $(BUILD)/results-plain $(BUILD)-asan/results-asan \
+	    $(BUILD)/results-valgrind
+
+check-plain: tests
+	tests/run-tests.sh plain $(BUILD)
+
+check-asan:
+	$(MAKE) tests BUILD=$(BUILD)-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
+	tests/run-tests.sh asan $(BUILD)-asan
+
+check-valgrind: tests
+	tests/run-tests.sh valgrind $(BUILD)
+
+demo: all
+	tests/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(SYSCONFDIR)/security
+	install -m 0644 pam_tgotp.so $(DESTDIR)$(PAMDIR)/pam_tgotp.so
+	test -e $(DESTDIR)$(SYSCONFDIR)/security/pam_tgotp.conf || \
+	    install -m 0600 conf/pam_tgotp.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_tgotp.conf
+
+format:
+	clang-format -i pam_tgotp.c src/*.c src/*.h tests/*.c tests/*/*.c tests/*/*.h
+
+format-check:
+	clang-format --dry-run -Werror pam_tgotp.c src/*.c src/*.h tests/*.c tests/*/*.c tests/*/*.h
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan pam_tgotp.so

@@ -1,0 +1,444 @@
+/* pam_tgotp: Telegram Gateway one-time codes as a second factor.
+ *
+ * This file holds the PAM entry points and the walk through a login; the
+ * parts live in src/ and know nothing about PAM. The return values follow
+ * the results table of the contract (shared/contract.md). */
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include "src/config.h"
+#include "src/fileio.h"
+#include "src/gateway.h"
+#include "src/payload.h"
+#include "src/phone.h"
+#include "src/users.h"
+
+/* OpenSSH hands this password to PAM for unknown or denied users. */
+static const char sshd_bad_password[] = "\b\n\r\177INCORRECT";
+
+/* Built with -fvisibility=hidden: only these two leave the module. */
+#define TGOTP_EXPORT __attribute__((visibility("default")))
+
+#define USER_NAME_MAX 256
+#define ANSWER_MAX    64
+
+struct login {
+	pam_handle_t *pamh;
+	int flags;
+	const char *user, *service, *rhost;
+	struct tgotp_config cfg;
+	bool cfg_loaded;
+	struct tgotp_log log;
+	char phone[TGOTP_PHONE_MAX];
+	char masked[TGOTP_MASKED_MAX];
+	struct tgotp_gateway *gw;
+	char request_id[TGOTP_REQID_MAX]; /* of the sent message, "" before */
+	time_t sent_at;
+	struct tgotp_status last; /* cost and balance of the send, for the log */
+	const char *outcome;
+	enum tgotp_gw_result last_gw;
+};
+
+static void log_to_pam(void *ctx, int prio, const char *msg)
+{
+	pam_syslog(ctx, prio, "%s", msg);
+}
+
+/* Module arguments. Anything unknown is an error: a typo must never change
+ * silently what the module does. */
+static int parse_args(struct login *l, int argc, const char **argv, const char **config)
+{
+	int i;
+
+	*config = TGOTP_DEFAULT_CONFIG;
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "debug") == 0)
+			l->log.debug = true;
+		else if (strncmp(argv[i], "config=", 7) == 0 && argv[i][7] == '/')
+			*config = argv[i] + 7;
+		else {
+			tgotp_log(&l->log, LOG_ERR, "unknown or invalid module argument \"%s\"",
+				  argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void say(struct login *l, int style, const char *msg)
+{
+	if (style == PAM_TEXT_INFO && (l->flags & PAM_SILENT))
+		return;
+	pam_prompt(l->pamh, style, NULL, "%s", msg);
+}
+
+/* The one log line of a login. */
+static int finish(struct login *l, int rc, const char *outcome)
+{
+	char cost[64] = "";
+	int prio = rc == PAM_SUCCESS || rc == PAM_IGNORE ? LOG_INFO : LOG_NOTICE;
+
+	if (!l->outcome)
+		l->outcome = outcome;
+	if (rc == PAM_SUCCESS && strcmp(l->outcome, "success") != 0)
+		prio = LOG_WARNING; /* let in without a code */
+	if (l->last.has_cost)
+		snprintf(cost, sizeof(cost), " request_cost=%.4f", l->last.request_cost);
+	if (l->last.has_balance)
+		snprintf(cost + strlen(cost), sizeof(cost) - strlen(cost),
+			 " remaining_balance=%.4f", l->last.remaining_balance);
+	tgotp_log(&l->log, prio,
+		  "user=%s service=%s rhost=%s phone=%s request_id=%s outcome=%s "
+		  "result=%s%s",
+		  l->user ? l->user : "-", l->service ? l->service : "-",
+		  l->rhost && *l->rhost ? l->rhost : "-", l->masked[0] ? l->masked : "-",
+		  l->request_id[0] ? l->request_id : "-", l->outcome, pam_strerror(l->pamh, rc),
+		  cost);
+	return rc;
+}
+
+/* The Gateway or the directory cannot be reached: failmode decides. */
+static int unavailable(struct login *l, const char *outcome)
+{
+	say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
+	if (l->cfg.failmode == TGOTP_FAIL_SAFE)
+		return finish(l, PAM_SUCCESS, outcome);
+	return finish(l, PAM_AUTHINFO_UNAVAIL, outcome);
+}
+
+/* Maps a failed Gateway call to the contract's result. */
+static int gateway_failed(struct login *l, enum tgotp_gw_result r)
+{
+	l->last_gw = r;
+	switch (r) {
+	case TGOTP_GW_UNDELIVERABLE:
+		say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
+		return finish(l, PAM_AUTHINFO_UNAVAIL, "not_on_telegram");
+	case TGOTP_GW_REFUSED:
+		/* SECURITY: strangers can provoke these by trying logins; in
+		 * safe mode they must not turn into no second factor. */
+		say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
+		return finish(l, PAM_AUTHINFO_UNAVAIL, "sending_refused");
+	default:
+		return unavailable(l, "gateway_unavailable");
+	}
+}
+
+static bool valid_user_name(const char *user)
+{
+	size_t i, n = user ? strlen(user) : 0;
+
+	if (n == 0 || n > USER_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)user[i] < 0x20 || user[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static bool failed_password(pam_handle_t *pamh)
+{
+	const void *tok = NULL;
+
+	return pam_get_item(pamh, PAM_AUTHTOK, &tok) == PAM_SUCCESS && tok &&
+	       strcmp(tok, sshd_bad_password) == 0;
+}
+
+/* Whether user belongs to one of the configured groups (primary or
+ * supplementary), looked up through NSS. */
+static bool in_groups(struct login *l)
+{
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+	char buf[16384];
+	gid_t gids[256];
+	int ngids = 256, i;
+	size_t g;
+
+	if (getpwnam_r(l->user, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp)
+		return false;
+	if (getgrouplist(l->user, pw.pw_gid, gids, &ngids) < 0)
+		ngids = 256; /* more than that: the first 256 are checked */
+	for (g = 0; g < l->cfg.ngroups; g++) {
+		if (getgrnam_r(l->cfg.groups[g], &gr, buf, sizeof(buf), &grp) != 0 || !grp) {
+			tgotp_log(&l->log, LOG_WARNING, "group \"%s\" does not exist",
+				  l->cfg.groups[g]);
+			continue;
+		}
+		for (i = 0; i < ngids; i++)
+			if (gids[i] == grp->gr_gid)
+				return true;
+	}
+	return false;
+}
+
+/* No usable phone number for this user: unmapped decides. */
+static int unmapped(struct login *l)
+{
+	switch (l->cfg.unmapped) {
+	case TGOTP_UNMAPPED_IGNORE:
+		return finish(l, PAM_IGNORE, "unmapped");
+	case TGOTP_UNMAPPED_FALLBACK:
+		return finish(l, PAM_AUTHINFO_UNAVAIL, "unmapped");
+	default:
+		say(l, PAM_ERROR_MSG, "Telegram verification failed.");
+		return finish(l, PAM_AUTH_ERR, "unmapped");
+	}
+}
+
+static void fill_payload(struct login *l, char out[TGOTP_PAYLOAD_MAX + 1])
+{
+	char host[256] = "";
+	struct tgotp_payload_vars v;
+
+	if (gethostname(host, sizeof(host) - 1) == 0)
+		host[strcspn(host, ".")] = '\0';
+	v.service = l->service;
+	v.user = l->user;
+	v.host = host;
+	v.rhost = l->rhost;
+	tgotp_payload_expand(l->cfg.payload, &v, out);
+}
+
+/* checkSendAbility (optional) then sendVerificationMessage. Returns -1 when
+ * the code is on its way, else the PAM result. */
+static int send_code(struct login *l)
+{
+	struct tgotp_send_req req = {0};
+	struct tgotp_status ability = {0};
+	char payload[TGOTP_PAYLOAD_MAX + 1];
+	enum tgotp_gw_result r;
+
+	if (l->cfg.check_ability) {
+		r = tgotp_gw_check_send_ability(l->gw, l->phone, &ability);
+		if (r != TGOTP_GW_OK)
+			return gateway_failed(l, r);
+		tgotp_log(&l->log, LOG_DEBUG, "checkSendAbility: request_id=%s",
+			  ability.request_id);
+	}
+	fill_payload(l, payload);
+	req.phone_number = l->phone;
+	req.request_id = ability.request_id[0] ? ability.request_id : NULL;
+	req.sender_username = l->cfg.sender_username;
+	req.callback_url = l->cfg.callback_url;
+	req.payload = payload;
+	req.code_length = l->cfg.code_length;
+	req.ttl = l->cfg.ttl;
+	r = tgotp_gw_send(l->gw, &req, &l->last);
+	if (r != TGOTP_GW_OK)
+		return gateway_failed(l, r);
+	if (!l->last.has_cost && ability.has_cost) {
+		l->last.has_cost = true; /* the fee was charged by the check */
+		l->last.request_cost = ability.request_cost;
+	}
+	if (!l->last.has_balance && ability.has_balance) {
+		l->last.has_balance = true;
+		l->last.remaining_balance = ability.remaining_balance;
+	}
+	memcpy(l->request_id, l->last.request_id, sizeof(l->request_id));
+	l->sent_at = time(NULL);
+	return -1;
+}
+
+enum answer { ANSWER_CONV_FAILED, ANSWER_EMPTY, ANSWER_CODE, ANSWER_MALFORMED };
+
+/* Asks for the code. Blanks anywhere are dropped ("123 456"); the result is
+ * a code only when 4..8 digits remain. */
+static enum answer read_answer(struct login *l, char code[ANSWER_MAX])
+{
+	enum answer ret = ANSWER_CONV_FAILED;
+	char *resp = NULL;
+	size_t n = 0, i;
+	bool digits_only = true;
+
+	code[0] = '\0';
+	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", l->cfg.prompt) != PAM_SUCCESS ||
+	    !resp)
+		goto out;
+	for (i = 0; resp[i]; i++) {
+		if (resp[i] == ' ' || resp[i] == '\t' || resp[i] == '\r' || resp[i] == '\n')
+			continue;
+		if (resp[i] < '0' || resp[i] > '9')
+			digits_only = false;
+		if (n < ANSWER_MAX - 1)
+			code[n] = resp[i];
+		n++;
+	}
+	code[n < ANSWER_MAX - 1 ? n : ANSWER_MAX - 1] = '\0';
+	if (n == 0)
+		ret = ANSWER_EMPTY;
+	else if (digits_only && n >= 4 && n <= 8)
+		ret = ANSWER_CODE;
+	else
+		ret = ANSWER_MALFORMED;
+out:
+	tgotp_strfreezero(resp);
+	return ret;
+}
+
+/* Asks for the code up to max_tries times, each answer checked by the
+ * Gateway. Returns the PAM result. */
+static int verify_code(struct login *l)
+{
+	struct tgotp_status st;
+	enum tgotp_gw_result r;
+	char code[ANSWER_MAX], msg[64];
+	long tries;
+	int rc = PAM_AUTH_ERR;
+
+	for (tries = 1; tries <= l->cfg.max_tries; tries++) {
+		switch (read_answer(l, code)) {
+		case ANSWER_CONV_FAILED:
+			rc = finish(l, PAM_AUTH_ERR, "conversation_failed");
+			goto out;
+		case ANSWER_EMPTY:
+			rc = finish(l, PAM_AUTH_ERR, "empty_answer");
+			goto out;
+		case ANSWER_MALFORMED:
+			r = TGOTP_GW_CODE_INVALID;
+			memset(&st, 0, sizeof(st));
+			break;
+		case ANSWER_CODE:
+			if (time(NULL) - l->sent_at > l->cfg.ttl) {
+				rc = finish(l, PAM_AUTH_ERR, "expired");
+				goto out;
+			}
+			r = tgotp_gw_check(l->gw, l->request_id, code, &st);
+			break;
+		}
+		explicit_bzero(code, sizeof(code));
+		if (r == TGOTP_GW_OK && st.verification == TGOTP_VERIFY_CODE_VALID) {
+			rc = finish(l, PAM_SUCCESS, "success");
+			goto out;
+		}
+		if (r != TGOTP_GW_OK && r != TGOTP_GW_CODE_INVALID) {
+			rc = gateway_failed(l, r);
+			goto out;
+		}
+		if (r == TGOTP_GW_OK && st.verification != TGOTP_VERIFY_CODE_INVALID) {
+			/* expired, max attempts, or a status we do not know:
+			 * never success. */
+			say(l, PAM_ERROR_MSG, "Telegram verification failed.");
+			rc = finish(l, PAM_AUTH_ERR, tgotp_verification_str(st.verification));
+			goto out;
+		}
+		if (tries < l->cfg.max_tries) {
+			snprintf(msg, sizeof(msg), "Wrong code. Tries left: %ld.",
+				 l->cfg.max_tries - tries);
+			say(l, PAM_ERROR_MSG, msg);
+		}
+	}
+	say(l, PAM_ERROR_MSG, "Telegram verification failed.");
+	rc = finish(l, PAM_MAXTRIES, "wrong_code");
+out:
+	explicit_bzero(code, sizeof(code));
+	return rc;
+}
+
+/* Finds the user's number. Returns -1 when found, else the PAM result. */
+static int resolve_phone(struct login *l)
+{
+	switch (tgotp_users_lookup(&l->cfg, l->user, l->phone, &l->log)) {
+	case TGOTP_LOOKUP_FOUND:
+		tgotp_phone_mask(l->phone, l->masked);
+		return -1;
+	case TGOTP_LOOKUP_NOT_FOUND:
+		return unmapped(l);
+	case TGOTP_LOOKUP_UNAVAILABLE:
+		return unavailable(l, "directory_unavailable");
+	default:
+		return finish(l, PAM_SERVICE_ERR, "config_error");
+	}
+}
+
+/* Everything before a code is sent. -1 to go on, else the PAM result. */
+static int prepare(struct login *l, int argc, const char **argv)
+{
+	const char *config;
+	const void *item = NULL;
+
+	if (parse_args(l, argc, argv, &config) < 0)
+		return finish(l, PAM_SERVICE_ERR, "bad_argument");
+	if (pam_get_item(l->pamh, PAM_SERVICE, &item) == PAM_SUCCESS)
+		l->service = item;
+	if (pam_get_item(l->pamh, PAM_RHOST, &item) == PAM_SUCCESS)
+		l->rhost = item;
+	if (pam_get_user(l->pamh, &l->user, NULL) != PAM_SUCCESS || !valid_user_name(l->user)) {
+		l->user = NULL;
+		return finish(l, PAM_AUTH_ERR, "invalid_user_name");
+	}
+	if (tgotp_config_load(config, &l->cfg, &l->log) < 0)
+		return finish(l, PAM_SERVICE_ERR, "config_error");
+	l->cfg_loaded = true;
+	if (failed_password(l->pamh))
+		return finish(l, PAM_AUTH_ERR, "password_failed");
+	if (l->cfg.ngroups > 0 && !in_groups(l))
+		return finish(l, PAM_IGNORE, "not_in_groups");
+	return resolve_phone(l);
+}
+
+static int open_gateway(struct login *l)
+{
+	struct tgotp_gw_opts o;
+	char *token = tgotp_read_secret_line(l->cfg.token_file, &l->log);
+
+	if (!token)
+		return finish(l, PAM_SERVICE_ERR, "token_unreadable");
+	o.api_url = l->cfg.api_url;
+	o.token = token;
+	o.ca_file = l->cfg.ca_file;
+	o.proxy = l->cfg.proxy;
+	o.timeout = l->cfg.timeout;
+	l->gw = tgotp_gateway_new(&o, &l->log);
+	tgotp_strfreezero(token);
+	return l->gw ? -1 : finish(l, PAM_SERVICE_ERR, "client_setup_failed");
+}
+
+TGOTP_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct login l;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	l.pamh = pamh;
+	l.flags = flags;
+	l.log.fn = log_to_pam;
+	l.log.ctx = pamh;
+	rc = prepare(&l, argc, argv);
+	if (rc < 0)
+		rc = open_gateway(&l);
+	if (rc < 0)
+		rc = send_code(&l);
+	if (rc < 0) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "A Telegram code was sent to %s.", l.masked);
+		say(&l, PAM_TEXT_INFO, msg);
+		rc = verify_code(&l);
+	}
+	/* A code that can no longer be used should not stay on the phone;
+	 * skipped when the Gateway just failed (it would only add a timeout). */
+	if (rc != PAM_SUCCESS && l.request_id[0] && l.last_gw != TGOTP_GW_UNAVAILABLE)
+		tgotp_gw_revoke(l.gw, l.request_id);
+	tgotp_gateway_free(l.gw);
+	if (l.cfg_loaded)
+		tgotp_config_free(&l.cfg);
+	explicit_bzero(&l, sizeof(l));
+	return rc;
+}
+
+TGOTP_EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_SUCCESS;
+}

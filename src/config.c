@@ -1,0 +1,519 @@
+#include <confuse.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "fileio.h"
+#include "payload.h"
+
+/* libconfuse's error callback carries no user data: the log of the parse in
+ * progress is kept per thread (a module may run in a threaded host). */
+static __thread const struct tgotp_log *parse_log;
+static __thread const char *parse_name;
+static __thread cfg_t *parse_root;
+
+struct range {
+	const char *section; /* NULL: top level */
+	const char *key;
+	long min, max;
+};
+
+static const struct range ranges[] = {
+    {NULL, "timeout", 1, 120},
+    {NULL, "code_length", 4, 8},
+    {NULL, "ttl", 30, 3600},
+    {NULL, "max_tries", 1, 10},
+    {NULL, "rate_limit", 1, 1000},
+    {NULL, "rate_window", 1, 86400},
+    {NULL, "daily_budget", 0, 1000000},
+    {NULL, "grace_period", 0, 86400},
+    {"ldap", "timeout", 1, 60},
+};
+
+static void error_func(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	char msg[512];
+	int line = parse_root ? parse_root->line : 0;
+
+	/* A section keeps its own line count; the larger one is current. */
+	if (cfg && cfg->line > line)
+		line = cfg->line;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	tgotp_log(parse_log, LOG_ERR, "%s:%d: %s", parse_name ? parse_name : "(config)", line, msg);
+}
+
+static int validate_range(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *key = cfg_opt_name(opt);
+	const char *sec = strcmp(cfg->name, "root") == 0 ? NULL : cfg->name;
+	long v = cfg_opt_getnint(opt, cfg_opt_size(opt) - 1);
+	size_t i;
+
+	for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		if (strcmp(ranges[i].key, key) != 0 ||
+		    (sec == NULL) != (ranges[i].section == NULL) ||
+		    (sec && strcmp(sec, ranges[i].section) != 0))
+			continue;
+		if (v < ranges[i].min || v > ranges[i].max) {
+			cfg_error(cfg, "%s = %ld is out of range %ld..%ld", key, v, ranges[i].min,
+				  ranges[i].max);
+			return -1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+static const char *last_str(cfg_opt_t *opt)
+{
+	const char *s = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+	return s ? s : "";
+}
+
+static int one_of(cfg_t *cfg, cfg_opt_t *opt, const char *const *allowed)
+{
+	const char *v = last_str(opt);
+
+	for (; *allowed; allowed++)
+		if (strcmp(v, *allowed) == 0)
+			return 0;
+	cfg_error(cfg, "%s = \"%s\" is not one of the allowed values", cfg_opt_name(opt), v);
+	return -1;
+}
+
+static int validate_failmode(cfg_t *cfg, cfg_opt_t *opt)
+{
+	static const char *const allowed[] = {"secure", "safe", NULL};
+	return one_of(cfg, opt, allowed);
+}
+
+static int validate_unmapped(cfg_t *cfg, cfg_opt_t *opt)
+{
+	static const char *const allowed[] = {"deny", "ignore", "fallback", NULL};
+	return one_of(cfg, opt, allowed);
+}
+
+/* An URL we will pass to curl: the scheme, a host, nothing that could split
+ * a request line or a log line. */
+static int url_ok(const char *v, const char *const *schemes, size_t maxlen)
+{
+	size_t n = strlen(v), i;
+
+	if (n > maxlen)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)v[i] <= 0x20 || (unsigned char)v[i] >= 0x7f)
+			return 0;
+	for (; *schemes; schemes++) {
+		size_t sl = strlen(*schemes);
+		if (strncasecmp(v, *schemes, sl) == 0 && v[sl] != '\0' && v[sl] != '/')
+			return 1;
+	}
+	return 0;
+}
+
+static int validate_url(cfg_t *cfg, cfg_opt_t *opt)
+{
+	static const char *const https[] = {"https://", NULL};
+	static const char *const proxies[] = {"http://", "https://", "socks5://", "socks5h://",
+					      NULL};
+	static const char *const ldap[] = {"ldap://", "ldaps://", NULL};
+	const char *key = cfg_opt_name(opt), *v = last_str(opt);
+	const char *const *schemes = https;
+	size_t maxlen = 1024;
+	char *copy, *tok, *save = NULL;
+	int ok = 1;
+
+	if (strcmp(key, "proxy") == 0)
+		schemes = proxies;
+	else if (strcmp(key, "callback_url") == 0)
+		maxlen = 256;
+	if (*v == '\0' && strcmp(key, "api_url") != 0 && strcmp(key, "uri") != 0)
+		return 0;
+	if (strcmp(key, "uri") == 0) {
+		copy = strdup(v);
+		if (!copy)
+			return -1;
+		ok = 0;
+		for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+			if (!(ok = url_ok(tok, ldap, maxlen)))
+				break;
+		free(copy);
+	} else {
+		ok = url_ok(v, schemes, maxlen);
+	}
+	if (!ok) {
+		cfg_error(cfg, "%s = \"%s\" is not an accepted URL (%s)", key, v,
+			  schemes == https && strcmp(key, "uri") != 0 ? "https:// only"
+								      : "see manual");
+		return -1;
+	}
+	return 0;
+}
+
+static int validate_charset(cfg_t *cfg, cfg_opt_t *opt, const char *set, size_t maxlen)
+{
+	const char *v = last_str(opt);
+
+	if (strlen(v) <= maxlen && strspn(v, set) == strlen(v))
+		return 0;
+	cfg_error(cfg, "%s = \"%s\" has characters or a length that are not allowed",
+		  cfg_opt_name(opt), v);
+	return -1;
+}
+
+static int validate_country_code(cfg_t *cfg, cfg_opt_t *opt)
+{
+	if (last_str(opt)[0] == '0') {
+		cfg_error(cfg, "default_country_code cannot start with 0");
+		return -1;
+	}
+	return validate_charset(cfg, opt, "0123456789", 3);
+}
+
+static int validate_sender(cfg_t *cfg, cfg_opt_t *opt)
+{
+	return validate_charset(
+	    cfg, opt, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", 64);
+}
+
+static int validate_payload(cfg_t *cfg, cfg_opt_t *opt)
+{
+	if (tgotp_payload_check(last_str(opt)) == 0)
+		return 0;
+	cfg_error(cfg, "payload: only %%s %%u %%H %%r and %%%% may follow a %%");
+	return -1;
+}
+
+static int validate_path(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = last_str(opt);
+
+	if (v[0] == '/' || (v[0] == '\0' && strcmp(cfg_opt_name(opt), "ca_file") == 0))
+		return 0;
+	cfg_error(cfg, "%s = \"%s\" must be an absolute path", cfg_opt_name(opt), v);
+	return -1;
+}
+
+static int validate_prompt(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = last_str(opt);
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			break;
+	if (v[i] == '\0' && i > 0 && i <= 200)
+		return 0;
+	cfg_error(cfg, "prompt must be 1..200 printable characters");
+	return -1;
+}
+
+static cfg_t *new_cfg(void)
+{
+	static char no_groups[] = "{}";
+	static cfg_opt_t user_opts[] = {
+	    CFG_STR("phone", "", CFGF_NONE),
+	    CFG_END(),
+	};
+	static cfg_opt_t ldap_opts[] = {
+	    CFG_STR("uri", "", CFGF_NONE),
+	    CFG_STR("base", "", CFGF_NONE),
+	    CFG_STR("filter", "(uid=%u)", CFGF_NONE),
+	    CFG_STR("attribute", "mobile", CFGF_NONE),
+	    CFG_STR("bind_dn", "", CFGF_NONE),
+	    CFG_STR("bind_password_file", "", CFGF_NONE),
+	    CFG_BOOL("starttls", cfg_true, CFGF_NONE),
+	    CFG_STR("ca_file", "", CFGF_NONE),
+	    CFG_INT("timeout", 5, CFGF_NONE),
+	    CFG_END(),
+	};
+	static cfg_opt_t opts[] = {
+	    CFG_STR("api_url", "https://gatewayapi.telegram.org", CFGF_NONE),
+	    CFG_STR("token_file", "/etc/security/pam_tgotp.token", CFGF_NONE),
+	    CFG_STR("ca_file", "", CFGF_NONE),
+	    CFG_STR("proxy", "", CFGF_NONE),
+	    CFG_INT("timeout", 10, CFGF_NONE),
+	    CFG_INT("code_length", 6, CFGF_NONE),
+	    CFG_INT("ttl", 300, CFGF_NONE),
+	    CFG_INT("max_tries", 3, CFGF_NONE),
+	    CFG_BOOL("check_ability", cfg_true, CFGF_NONE),
+	    CFG_STR("sender_username", "", CFGF_NONE),
+	    CFG_STR("callback_url", "", CFGF_NONE),
+	    CFG_STR("failmode", "secure", CFGF_NONE),
+	    CFG_STR("unmapped", "deny", CFGF_NONE),
+	    CFG_STR("default_country_code", "", CFGF_NONE),
+	    CFG_STR("users_file", "/etc/security/pam_tgotp.users", CFGF_NONE),
+	    CFG_STR_LIST("groups", no_groups, CFGF_NONE),
+	    CFG_STR("prompt", "Telegram code: ", CFGF_NONE),
+	    CFG_STR("payload", "%s %u@%H from %r", CFGF_NONE),
+	    CFG_INT("rate_limit", 5, CFGF_NONE),
+	    CFG_INT("rate_window", 900, CFGF_NONE),
+	    CFG_INT("daily_budget", 0, CFGF_NONE),
+	    CFG_INT("grace_period", 0, CFGF_NONE),
+	    CFG_STR("state_dir", "/var/lib/pam_tgotp", CFGF_NONE),
+	    CFG_SEC("user", user_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	    CFG_SEC("ldap", ldap_opts, CFGF_MULTI),
+	    CFG_END(),
+	};
+	static const char *const int_keys[] = {"timeout",      "code_length",  "ttl",
+					       "max_tries",    "rate_limit",   "rate_window",
+					       "daily_budget", "grace_period", "ldap|timeout"};
+	static const char *const url_keys[] = {"api_url", "callback_url", "proxy", "ldap|uri"};
+	static const char *const path_keys[] = {"token_file",	"ca_file",
+						"users_file",	"state_dir",
+						"ldap|ca_file", "ldap|bind_password_file"};
+	cfg_t *cfg = cfg_init(opts, CFGF_NONE);
+	size_t i;
+
+	if (!cfg)
+		return NULL;
+	cfg_set_error_function(cfg, error_func);
+	for (i = 0; i < sizeof(int_keys) / sizeof(int_keys[0]); i++)
+		cfg_set_validate_func(cfg, int_keys[i], validate_range);
+	for (i = 0; i < sizeof(url_keys) / sizeof(url_keys[0]); i++)
+		cfg_set_validate_func(cfg, url_keys[i], validate_url);
+	for (i = 0; i < sizeof(path_keys) / sizeof(path_keys[0]); i++)
+		cfg_set_validate_func(cfg, path_keys[i], validate_path);
+	cfg_set_validate_func(cfg, "failmode", validate_failmode);
+	cfg_set_validate_func(cfg, "unmapped", validate_unmapped);
+	cfg_set_validate_func(cfg, "default_country_code", validate_country_code);
+	cfg_set_validate_func(cfg, "sender_username", validate_sender);
+	cfg_set_validate_func(cfg, "payload", validate_payload);
+	cfg_set_validate_func(cfg, "prompt", validate_prompt);
+	return cfg;
+}
+
+/* SECURITY: libconfuse expands ${VAR} from the environment inside strings;
+ * the environment of sshd or sudo must decide nothing, so such text is
+ * refused before the parser sees it. NULs would hide the rest of the file. */
+static int refuse_env_refs(const char *name, const char *text, size_t len,
+			   const struct tgotp_log *log)
+{
+	size_t i;
+	int line = 1;
+
+	for (i = 0; i < len; i++) {
+		if (text[i] == '\n')
+			line++;
+		if (text[i] == '\0') {
+			tgotp_log(log, LOG_ERR, "%s:%d: NUL byte in the file", name, line);
+			return -1;
+		}
+		if (text[i] == '$' && i + 1 < len && text[i + 1] == '{') {
+			tgotp_log(log, LOG_ERR,
+				  "%s:%d: \"${\" is not allowed: environment variables are not "
+				  "expanded",
+				  name, line);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int dup_str(cfg_t *cfg, const char *key, char **out)
+{
+	const char *v = cfg_getstr(cfg, key);
+
+	*out = strdup(v ? v : "");
+	return *out ? 0 : -1;
+}
+
+static int copy_ldap(cfg_t *sec, struct tgotp_ldap_config *l)
+{
+	l->enabled = true;
+	l->starttls = cfg_getbool(sec, "starttls");
+	l->timeout = cfg_getint(sec, "timeout");
+	return dup_str(sec, "uri", &l->uri) | dup_str(sec, "base", &l->base) |
+	       dup_str(sec, "filter", &l->filter) | dup_str(sec, "attribute", &l->attribute) |
+	       dup_str(sec, "bind_dn", &l->bind_dn) |
+	       dup_str(sec, "bind_password_file", &l->bind_password_file) |
+	       dup_str(sec, "ca_file", &l->ca_file);
+}
+
+static int copy_users(cfg_t *cfg, struct tgotp_config *c)
+{
+	unsigned int i, n = cfg_size(cfg, "user");
+	cfg_t *sec;
+
+	c->users = calloc(n ? n : 1, sizeof(*c->users));
+	if (!c->users)
+		return -1;
+	for (i = 0; i < n; i++, c->nusers++) {
+		sec = cfg_getnsec(cfg, "user", i);
+		c->users[i].name = strdup(cfg_title(sec));
+		c->users[i].phone = strdup(cfg_getstr(sec, "phone"));
+		if (!c->users[i].name || !c->users[i].phone) {
+			c->nusers++;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int copy_groups(cfg_t *cfg, struct tgotp_config *c)
+{
+	unsigned int n = cfg_size(cfg, "groups");
+
+	c->groups = calloc(n + 1, sizeof(char *));
+	if (!c->groups)
+		return -1;
+	for (; c->ngroups < n; c->ngroups++) {
+		c->groups[c->ngroups] =
+		    strdup(cfg_getnstr(cfg, "groups", (unsigned int)c->ngroups));
+		if (!c->groups[c->ngroups])
+			return -1;
+	}
+	return 0;
+}
+
+static int copy_all(cfg_t *cfg, struct tgotp_config *c)
+{
+	int err;
+
+	c->timeout = cfg_getint(cfg, "timeout");
+	c->code_length = cfg_getint(cfg, "code_length");
+	c->ttl = cfg_getint(cfg, "ttl");
+	c->max_tries = cfg_getint(cfg, "max_tries");
+	c->check_ability = cfg_getbool(cfg, "check_ability");
+	c->failmode =
+	    strcmp(cfg_getstr(cfg, "failmode"), "safe") == 0 ? TGOTP_FAIL_SAFE : TGOTP_FAIL_SECURE;
+	c->unmapped = strcmp(cfg_getstr(cfg, "unmapped"), "ignore") == 0 ? TGOTP_UNMAPPED_IGNORE
+		      : strcmp(cfg_getstr(cfg, "unmapped"), "fallback") == 0
+			  ? TGOTP_UNMAPPED_FALLBACK
+			  : TGOTP_UNMAPPED_DENY;
+	c->rate_limit = cfg_getint(cfg, "rate_limit");
+	c->rate_window = cfg_getint(cfg, "rate_window");
+	c->daily_budget = cfg_getint(cfg, "daily_budget");
+	c->grace_period = cfg_getint(cfg, "grace_period");
+	err = dup_str(cfg, "api_url", &c->api_url) | dup_str(cfg, "token_file", &c->token_file) |
+	      dup_str(cfg, "ca_file", &c->ca_file) | dup_str(cfg, "proxy", &c->proxy) |
+	      dup_str(cfg, "sender_username", &c->sender_username) |
+	      dup_str(cfg, "callback_url", &c->callback_url) |
+	      dup_str(cfg, "default_country_code", &c->default_country_code) |
+	      dup_str(cfg, "users_file", &c->users_file) | dup_str(cfg, "prompt", &c->prompt) |
+	      dup_str(cfg, "payload", &c->payload) | dup_str(cfg, "state_dir", &c->state_dir);
+	err |= copy_users(cfg, c) | copy_groups(cfg, c);
+	if (cfg_size(cfg, "ldap") > 0)
+		err |= copy_ldap(cfg_getnsec(cfg, "ldap", 0), &c->ldap);
+	return err ? -1 : 0;
+}
+
+/* Checks that need the whole file (libconfuse validates one key at a time). */
+static int check_whole(cfg_t *cfg, const char *name, const struct tgotp_log *log)
+{
+	cfg_t *ldap;
+
+	if (cfg_size(cfg, "ldap") > 1) {
+		tgotp_log(log, LOG_ERR, "%s: ldap: the section is given more than once", name);
+		return -1;
+	}
+	if (cfg_size(cfg, "ldap") == 1) {
+		ldap = cfg_getnsec(cfg, "ldap", 0);
+		if (!*cfg_getstr(ldap, "uri") || !*cfg_getstr(ldap, "base")) {
+			tgotp_log(log, LOG_ERR, "%s: ldap: uri and base are required", name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int tgotp_config_parse(const char *name, const char *text, size_t len, struct tgotp_config *out,
+		       const struct tgotp_log *log)
+{
+	cfg_t *cfg = NULL;
+	FILE *fp = NULL;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (refuse_env_refs(name, text, len, log) < 0)
+		return -1;
+	cfg = new_cfg();
+	/* fmemopen refuses a zero size: an empty file is an empty config. */
+	fp = fmemopen((void *)(uintptr_t)(len ? text : "\n"), len ? len : 1, "r");
+	if (!cfg || !fp) {
+		tgotp_log(log, LOG_ERR, "%s: out of memory", name);
+		goto out;
+	}
+	parse_log = log;
+	parse_name = name;
+	parse_root = cfg;
+	cfg->line = 1;
+	if (cfg_parse_fp(cfg, fp) != CFG_SUCCESS || check_whole(cfg, name, log) < 0)
+		goto out;
+	if (copy_all(cfg, out) < 0) {
+		tgotp_log(log, LOG_ERR, "%s: out of memory", name);
+		goto out;
+	}
+	ret = 0;
+out:
+	parse_log = NULL;
+	parse_name = NULL;
+	parse_root = NULL;
+	if (fp)
+		fclose(fp);
+	if (cfg)
+		cfg_free(cfg);
+	if (ret < 0)
+		tgotp_config_free(out);
+	return ret;
+}
+
+int tgotp_config_load(const char *path, struct tgotp_config *out, const struct tgotp_log *log)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = tgotp_read_file(path, TGOTP_FILE_CONFIG, TGOTP_CONFIG_MAX_SIZE, &text, &len, log);
+	if (ret == -ENOENT)
+		tgotp_log(log, LOG_ERR, "%s: does not exist", path);
+	if (ret < 0)
+		return -1;
+	ret = tgotp_config_parse(path, text, len, out, log);
+	tgotp_freezero(text, len + 1);
+	return ret;
+}
+
+static void free_ldap(struct tgotp_ldap_config *l)
+{
+	free(l->uri);
+	free(l->base);
+	free(l->filter);
+	free(l->attribute);
+	free(l->bind_dn);
+	free(l->bind_password_file);
+	free(l->ca_file);
+}
+
+void tgotp_config_free(struct tgotp_config *c)
+{
+	size_t i;
+
+	free(c->api_url);
+	free(c->token_file);
+	free(c->ca_file);
+	free(c->proxy);
+	free(c->sender_username);
+	free(c->callback_url);
+	free(c->default_country_code);
+	free(c->users_file);
+	free(c->prompt);
+	free(c->payload);
+	free(c->state_dir);
+	for (i = 0; c->groups && i < c->ngroups; i++)
+		free(c->groups[i]);
+	free(c->groups);
+	for (i = 0; c->users && i < c->nusers; i++) {
+		free(c->users[i].name);
+		free(c->users[i].phone);
+	}
+	free(c->users);
+	free_ldap(&c->ldap);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,74 @@
+/* The configuration file (libconfuse), checked and copied into plain C. */
+#ifndef TGOTP_CONFIG_H
+#define TGOTP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "log.h"
+
+#define TGOTP_DEFAULT_CONFIG  "/etc/security/pam_tgotp.conf"
+#define TGOTP_CONFIG_MAX_SIZE (1024 * 1024)
+
+enum tgotp_failmode { TGOTP_FAIL_SECURE, TGOTP_FAIL_SAFE };
+enum tgotp_unmapped { TGOTP_UNMAPPED_DENY, TGOTP_UNMAPPED_IGNORE, TGOTP_UNMAPPED_FALLBACK };
+
+struct tgotp_user_entry {
+	char *name;
+	char *phone; /* as written; normalised at lookup */
+};
+
+struct tgotp_ldap_config {
+	bool enabled; /* an ldap { } section is present */
+	char *uri;    /* space-separated list */
+	char *base;
+	char *filter;
+	char *attribute;
+	char *bind_dn;
+	char *bind_password_file;
+	bool starttls;
+	char *ca_file;
+	long timeout;
+};
+
+struct tgotp_config {
+	char *api_url;
+	char *token_file;
+	char *ca_file;
+	char *proxy;
+	long timeout;
+	long code_length;
+	long ttl;
+	long max_tries;
+	bool check_ability;
+	char *sender_username;
+	char *callback_url;
+	enum tgotp_failmode failmode;
+	enum tgotp_unmapped unmapped;
+	char *default_country_code;
+	char *users_file;
+	char **groups;
+	size_t ngroups;
+	char *prompt;
+	char *payload;
+	long rate_limit;
+	long rate_window;
+	long daily_budget;
+	long grace_period;
+	char *state_dir;
+	struct tgotp_user_entry *users;
+	size_t nusers;
+	struct tgotp_ldap_config ldap;
+};
+
+/* Parses text (len bytes, the contents of the file called name) into *out.
+ * Every error is logged with the file, the line and the key. 0 or -1. */
+int tgotp_config_parse(const char *name, const char *text, size_t len, struct tgotp_config *out,
+		       const struct tgotp_log *log);
+
+/* Opens path safely (root-owned, not group/other writable) and parses it. */
+int tgotp_config_load(const char *path, struct tgotp_config *out, const struct tgotp_log *log);
+
+void tgotp_config_free(struct tgotp_config *c);
+
+#endif

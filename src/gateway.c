@@ -1,0 +1,264 @@
+/* The Gateway transport: one curl handle per login, JSON in, JSON out. */
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fileio.h"
+#include "gateway.h"
+
+#define USER_AGENT "pam_tgotp/" TGOTP_VERSION
+
+struct tgotp_gateway {
+	CURL *curl;
+	struct curl_slist *headers; /* holds the token: wiped on free */
+	char *auth_header;
+	char *base_url;
+	const struct tgotp_log *log;
+	char errbuf[CURL_ERROR_SIZE];
+	char *body; /* the last answer, at most TGOTP_BODY_MAX bytes */
+	size_t body_len;
+	bool body_overflow;
+};
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct tgotp_gateway *gw = userp;
+	size_t n = size * nmemb;
+
+	/* SECURITY: a hostile or broken server cannot make us hold more than
+	 * TGOTP_BODY_MAX bytes: the transfer is aborted instead. */
+	if (n > TGOTP_BODY_MAX - gw->body_len) {
+		gw->body_overflow = true;
+		return 0;
+	}
+	memcpy(gw->body + gw->body_len, data, n);
+	gw->body_len += n;
+	return n;
+}
+
+static int set_common_options(struct tgotp_gateway *gw, const struct tgotp_gw_opts *o)
+{
+	CURL *c = gw->curl;
+	CURLcode rc = CURLE_OK;
+	bool own_ca = o->ca_file && *o->ca_file;
+
+	rc |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	rc |= curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	rc |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	rc |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	rc |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->timeout);
+	rc |= curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout);
+	rc |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	rc |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	rc |= curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	/* SECURITY: an empty proxy disables the *_proxy environment of sshd
+	 * or sudo; only the configuration may name one. */
+	rc |= curl_easy_setopt(c, CURLOPT_PROXY, o->proxy ? o->proxy : "");
+	if (own_ca) {
+		rc |= curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+		rc |= curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	}
+	rc |= curl_easy_setopt(c, CURLOPT_MAXFILESIZE, (long)TGOTP_BODY_MAX);
+	rc |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+	rc |= curl_easy_setopt(c, CURLOPT_WRITEDATA, gw);
+	rc |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, gw->errbuf);
+	rc |= curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
+	rc |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, gw->headers);
+	rc |= curl_easy_setopt(c, CURLOPT_POST, 1L);
+	rc |= curl_easy_setopt(c, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+struct tgotp_gateway *tgotp_gateway_new(const struct tgotp_gw_opts *o, const struct tgotp_log *log)
+{
+	struct tgotp_gateway *gw = calloc(1, sizeof(*gw));
+	struct curl_slist *h;
+	size_t n;
+
+	if (!gw)
+		return NULL;
+	gw->log = log;
+	n = strlen(o->api_url);
+	while (n > 0 && o->api_url[n - 1] == '/')
+		n--;
+	gw->base_url = strndup(o->api_url, n);
+	gw->body = malloc(TGOTP_BODY_MAX + 1);
+	n = strlen("Authorization: Bearer ") + strlen(o->token) + 1;
+	gw->auth_header = malloc(n);
+	gw->curl = curl_easy_init();
+	if (!gw->base_url || !gw->body || !gw->auth_header || !gw->curl)
+		goto fail;
+	snprintf(gw->auth_header, n, "Authorization: Bearer %s", o->token);
+	h = curl_slist_append(NULL, "Content-Type: application/json");
+	if (h)
+		gw->headers = h;
+	h = h ? curl_slist_append(h, "Accept: application/json") : NULL;
+	h = h ? curl_slist_append(h, "Expect:") : NULL;
+	h = h ? curl_slist_append(h, gw->auth_header) : NULL;
+	if (!h || set_common_options(gw, o) < 0)
+		goto fail;
+	return gw;
+fail:
+	tgotp_log(log, LOG_ERR, "gateway: cannot set up the HTTP client");
+	tgotp_gateway_free(gw);
+	return NULL;
+}
+
+static void wipe_headers(struct curl_slist *h)
+{
+	for (; h; h = h->next)
+		explicit_bzero(h->data, strlen(h->data));
+}
+
+void tgotp_gateway_free(struct tgotp_gateway *gw)
+{
+	if (!gw)
+		return;
+	if (gw->curl)
+		curl_easy_cleanup(gw->curl);
+	wipe_headers(gw->headers);
+	curl_slist_free_all(gw->headers);
+	tgotp_strfreezero(gw->auth_header);
+	tgotp_freezero(gw->body, TGOTP_BODY_MAX + 1);
+	free(gw->base_url);
+	free(gw);
+}
+
+/* POSTs json to method; returns the classified answer in st. */
+static enum tgotp_gw_result call(struct tgotp_gateway *gw, const char *method, cJSON *json,
+				 bool want_result_object, struct tgotp_status *st)
+{
+	enum tgotp_gw_result ret = TGOTP_GW_UNAVAILABLE;
+	char *url = NULL, *payload = NULL;
+	long http = 0;
+	CURLcode rc;
+
+	memset(st, 0, sizeof(*st));
+	if (asprintf(&url, "%s/%s", gw->base_url, method) < 0) {
+		url = NULL;
+		goto out;
+	}
+	payload = json ? cJSON_PrintUnformatted(json) : NULL;
+	if (!payload)
+		goto out;
+	gw->body_len = 0;
+	gw->body_overflow = false;
+	gw->errbuf[0] = '\0';
+	curl_easy_setopt(gw->curl, CURLOPT_URL, url);
+	curl_easy_setopt(gw->curl, CURLOPT_POSTFIELDS, payload);
+	curl_easy_setopt(gw->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(payload));
+	rc = curl_easy_perform(gw->curl);
+	if (rc != CURLE_OK) {
+		tgotp_log(gw->log, LOG_ERR, "gateway: %s: %s%s", method,
+			  gw->errbuf[0] ? gw->errbuf : curl_easy_strerror(rc),
+			  gw->body_overflow ? " (answer larger than 64 KiB)" : "");
+		goto out;
+	}
+	curl_easy_getinfo(gw->curl, CURLINFO_RESPONSE_CODE, &http);
+	ret = tgotp_gw_parse(gw->body, gw->body_len, http, want_result_object, st);
+	if (ret == TGOTP_GW_UNAVAILABLE && !st->error[0])
+		tgotp_log(
+		    gw->log, LOG_ERR,
+		    "gateway: %s: HTTP %ld, answer is not the API's JSON envelope (%zu bytes)",
+		    method, http, gw->body_len);
+	else if (ret != TGOTP_GW_OK)
+		tgotp_log(gw->log, LOG_ERR, "gateway: %s: HTTP %ld, error %s", method, http,
+			  st->error);
+out:
+	/* The body of checkVerificationStatus holds the code. */
+	curl_easy_setopt(gw->curl, CURLOPT_POSTFIELDS, NULL);
+	tgotp_strfreezero(payload);
+	explicit_bzero(gw->body, gw->body_len);
+	free(url);
+	return ret;
+}
+
+enum tgotp_gw_result tgotp_gw_check_send_ability(struct tgotp_gateway *gw, const char *phone,
+						 struct tgotp_status *st)
+{
+	enum tgotp_gw_result ret;
+	cJSON *j = cJSON_CreateObject();
+
+	if (j && !cJSON_AddStringToObject(j, "phone_number", phone)) {
+		cJSON_Delete(j);
+		j = NULL;
+	}
+	ret = call(gw, "checkSendAbility", j, true, st);
+	cJSON_Delete(j);
+	return ret;
+}
+
+static int add_optional_string(cJSON *j, const char *key, const char *v)
+{
+	if (!v || !*v)
+		return 0;
+	return cJSON_AddStringToObject(j, key, v) ? 0 : -1;
+}
+
+enum tgotp_gw_result tgotp_gw_send(struct tgotp_gateway *gw, const struct tgotp_send_req *r,
+				   struct tgotp_status *st)
+{
+	enum tgotp_gw_result ret;
+	cJSON *j = cJSON_CreateObject();
+	int err = !j;
+
+	if (j) {
+		err |= !cJSON_AddStringToObject(j, "phone_number", r->phone_number);
+		err |= add_optional_string(j, "request_id", r->request_id);
+		err |= add_optional_string(j, "sender_username", r->sender_username);
+		err |= add_optional_string(j, "callback_url", r->callback_url);
+		err |= add_optional_string(j, "payload", r->payload);
+		err |= !cJSON_AddNumberToObject(j, "code_length", (double)r->code_length);
+		err |= !cJSON_AddNumberToObject(j, "ttl", (double)r->ttl);
+	}
+	if (err) {
+		cJSON_Delete(j);
+		j = NULL;
+	}
+	ret = call(gw, "sendVerificationMessage", j, true, st);
+	cJSON_Delete(j);
+	return ret;
+}
+
+/* Frees a JSON object holding a secret string value, wiping it first. */
+static void delete_wiped(cJSON *j, const char *secret_key)
+{
+	cJSON *v = j ? cJSON_GetObjectItemCaseSensitive(j, secret_key) : NULL;
+
+	if (cJSON_IsString(v))
+		explicit_bzero(v->valuestring, strlen(v->valuestring));
+	cJSON_Delete(j);
+}
+
+enum tgotp_gw_result tgotp_gw_check(struct tgotp_gateway *gw, const char *request_id,
+				    const char *code, struct tgotp_status *st)
+{
+	enum tgotp_gw_result ret;
+	cJSON *j = cJSON_CreateObject();
+
+	if (j && (!cJSON_AddStringToObject(j, "request_id", request_id) ||
+		  !cJSON_AddStringToObject(j, "code", code))) {
+		delete_wiped(j, "code");
+		j = NULL;
+	}
+	ret = call(gw, "checkVerificationStatus", j, true, st);
+	delete_wiped(j, "code");
+	return ret;
+}
+
+enum tgotp_gw_result tgotp_gw_revoke(struct tgotp_gateway *gw, const char *request_id)
+{
+	struct tgotp_status st;
+	enum tgotp_gw_result ret;
+	cJSON *j = cJSON_CreateObject();
+
+	if (j && !cJSON_AddStringToObject(j, "request_id", request_id)) {
+		cJSON_Delete(j);
+		j = NULL;
+	}
+	ret = call(gw, "revokeVerificationMessage", j, false, &st);
+	cJSON_Delete(j);
+	return ret;
+}

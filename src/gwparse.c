@@ -1,0 +1,150 @@
+/* Parsing and classifying Gateway answers: pure, no I/O (fuzzed). */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway.h"
+
+const char *tgotp_gw_result_str(enum tgotp_gw_result r)
+{
+	switch (r) {
+	case TGOTP_GW_OK:
+		return "ok";
+	case TGOTP_GW_UNAVAILABLE:
+		return "gateway_unavailable";
+	case TGOTP_GW_UNDELIVERABLE:
+		return "not_on_telegram";
+	case TGOTP_GW_REFUSED:
+		return "sending_refused";
+	case TGOTP_GW_CODE_INVALID:
+		return "code_invalid";
+	}
+	return "unknown";
+}
+
+const char *tgotp_verification_str(enum tgotp_verification v)
+{
+	static const char *const names[] = {"none",	    "code_valid",
+					    "code_invalid", "code_max_attempts_exceeded",
+					    "expired",	    "unknown"};
+	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "unknown";
+}
+
+/* FLOOD_WAIT_<n>: n seconds, strictly parsed; -1 when not that shape. */
+static long flood_seconds(const char *error)
+{
+	const char *digits = error + strlen("FLOOD_WAIT_");
+	char *end;
+	long n;
+
+	if (strncmp(error, "FLOOD_WAIT_", strlen("FLOOD_WAIT_")) != 0 || *digits < '0' ||
+	    *digits > '9')
+		return -1;
+	errno = 0;
+	n = strtol(digits, &end, 10);
+	if (errno || *end != '\0' || n < 0)
+		return -1;
+	return n > 86400 ? 86400 : n;
+}
+
+enum tgotp_gw_result tgotp_gw_classify_error(const char *error, long *flood_wait)
+{
+	long n = flood_seconds(error);
+
+	*flood_wait = 0;
+	if (strncmp(error, "PHONE_NUMBER_", strlen("PHONE_NUMBER_")) == 0)
+		return TGOTP_GW_UNDELIVERABLE;
+	if (n >= 0) {
+		*flood_wait = n;
+		return TGOTP_GW_REFUSED;
+	}
+	if (strcmp(error, "BALANCE_NOT_ENOUGH") == 0)
+		return TGOTP_GW_REFUSED;
+	if (strcmp(error, "CODE_INVALID") == 0)
+		return TGOTP_GW_CODE_INVALID;
+	return TGOTP_GW_UNAVAILABLE;
+}
+
+static enum tgotp_verification verification_from(const char *s)
+{
+	/* Exact, lower case: "CODE_VALID" seen in blog posts is not the API. */
+	if (strcmp(s, "code_valid") == 0)
+		return TGOTP_VERIFY_CODE_VALID;
+	if (strcmp(s, "code_invalid") == 0)
+		return TGOTP_VERIFY_CODE_INVALID;
+	if (strcmp(s, "code_max_attempts_exceeded") == 0)
+		return TGOTP_VERIFY_MAX_ATTEMPTS;
+	if (strcmp(s, "expired") == 0)
+		return TGOTP_VERIFY_EXPIRED;
+	return TGOTP_VERIFY_UNKNOWN;
+}
+
+/* Fills st from a RequestStatus object. -1 when it is malformed. */
+static int read_request_status(const cJSON *r, struct tgotp_status *st)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "request_id");
+	const cJSON *cost = cJSON_GetObjectItemCaseSensitive(r, "request_cost");
+	const cJSON *bal = cJSON_GetObjectItemCaseSensitive(r, "remaining_balance");
+	const cJSON *vs = cJSON_GetObjectItemCaseSensitive(r, "verification_status");
+	const cJSON *status;
+
+	if (!cJSON_IsObject(r) || !cJSON_IsString(id) || !id->valuestring[0] ||
+	    strlen(id->valuestring) >= sizeof(st->request_id) ||
+	    strspn(id->valuestring,
+		   "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-") !=
+		strlen(id->valuestring))
+		return -1;
+	strcpy(st->request_id, id->valuestring);
+	if (cJSON_IsNumber(cost)) {
+		st->has_cost = true;
+		st->request_cost = cost->valuedouble;
+	}
+	if (cJSON_IsNumber(bal)) {
+		st->has_balance = true;
+		st->remaining_balance = bal->valuedouble;
+	}
+	if (vs) {
+		status = cJSON_GetObjectItemCaseSensitive(vs, "status");
+		st->verification = cJSON_IsString(status) ? verification_from(status->valuestring)
+							  : TGOTP_VERIFY_UNKNOWN;
+	}
+	return 0;
+}
+
+enum tgotp_gw_result tgotp_gw_parse(const char *body, size_t len, long http_status,
+				    bool want_result_object, struct tgotp_status *st)
+{
+	enum tgotp_gw_result ret = TGOTP_GW_UNAVAILABLE;
+	const cJSON *ok, *err, *result;
+	cJSON *root = NULL;
+
+	memset(st, 0, sizeof(*st));
+	st->http_status = http_status;
+	/* SECURITY: a NUL inside the body would let the parser see less than
+	 * what was sent. */
+	if (!body || len == 0 || memchr(body, '\0', len))
+		goto out;
+	root = cJSON_ParseWithLength(body, len);
+	if (!cJSON_IsObject(root))
+		goto out;
+	ok = cJSON_GetObjectItemCaseSensitive(root, "ok");
+	if (cJSON_IsFalse(ok)) {
+		err = cJSON_GetObjectItemCaseSensitive(root, "error");
+		if (!cJSON_IsString(err))
+			goto out;
+		tgotp_sanitize(err->valuestring, strlen(err->valuestring), st->error,
+			       sizeof(st->error));
+		ret = tgotp_gw_classify_error(st->error, &st->flood_wait);
+		goto out;
+	}
+	if (!cJSON_IsTrue(ok) || http_status < 200 || http_status > 299)
+		goto out;
+	result = cJSON_GetObjectItemCaseSensitive(root, "result");
+	if (want_result_object ? read_request_status(result, st) < 0 : !cJSON_IsTrue(result))
+		goto out;
+	ret = TGOTP_GW_OK;
+out:
+	cJSON_Delete(root);
+	return ret;
+}

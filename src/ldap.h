@@ -1,0 +1,19 @@
+/* Phone numbers from a directory (OpenLDAP's libldap). */
+#ifndef TGOTP_LDAP_H
+#define TGOTP_LDAP_H
+
+#include "config.h"
+#include "phone.h"
+#include "users.h"
+
+/* Escapes a value for an LDAP filter per RFC 4515 into out (outlen bytes).
+ * Returns 0, or -1 when it does not fit. */
+int tgotp_ldap_escape(const char *in, char *out, size_t outlen);
+
+/* Searches the directory for user. FOUND, NOT_FOUND, UNAVAILABLE (every
+ * uri failed, bind refused, timeout) or ERROR (configuration). */
+enum tgotp_lookup tgotp_ldap_lookup(const struct tgotp_ldap_config *l, const char *default_cc,
+				    const char *user, char phone[TGOTP_PHONE_MAX],
+				    const struct tgotp_log *log);
+
+#endif

@@ -1,0 +1,28 @@
+/* Logging without PAM: the parts in src/ report through a callback that the
+ * module routes to pam_syslog and the tests capture. */
+#ifndef TGOTP_LOG_H
+#define TGOTP_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <syslog.h>
+
+typedef void (*tgotp_log_fn)(void *ctx, int prio, const char *msg);
+
+struct tgotp_log {
+	tgotp_log_fn fn;
+	void *ctx;
+	bool debug; /* LOG_DEBUG lines pass only when set */
+};
+
+/* Formats, strips control characters and hands the line to the callback.
+ * A NULL log or callback drops the line. */
+void tgotp_log(const struct tgotp_log *log, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Copies untrusted text (server answers, directory values, user names) into
+ * out, replacing every byte below 0x20, 0x7f and invalid UTF-8 with '?', cut to
+ * outlen - 1 bytes on a character boundary. Returns out. */
+char *tgotp_sanitize(const char *in, size_t inlen, char *out, size_t outlen);
+
+#endif
