@@ -1,6 +1,5 @@
 #include <confuse.h>
 #include <errno.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +314,36 @@ static int refuse_env_refs(const char *name, const char *text, size_t len,
 	return 0;
 }
 
+/* libconfuse 3.3 miscounts lines after a comment (each one counts three),
+ * so error messages would point at the wrong line. Comments are turned into
+ * blanks here, line breaks kept, text inside quotes left alone. */
+static void blank_comments(char *t, size_t len)
+{
+	size_t i = 0;
+	char quote = 0;
+
+	for (i = 0; i < len; i++) {
+		if (quote) {
+			if (t[i] == '\\' && i + 1 < len)
+				i++;
+			else if (t[i] == quote)
+				quote = 0;
+		} else if (t[i] == '"' || t[i] == '\'') {
+			quote = t[i];
+		} else if (t[i] == '#' || (t[i] == '/' && i + 1 < len && t[i + 1] == '/')) {
+			for (; i < len && t[i] != '\n'; i++)
+				t[i] = ' ';
+		} else if (t[i] == '/' && i + 1 < len && t[i + 1] == '*') {
+			for (; i < len && !(t[i] == '*' && i + 1 < len && t[i + 1] == '/'); i++)
+				if (t[i] != '\n')
+					t[i] = ' ';
+			if (i + 1 < len)
+				t[i] = t[i + 1] = ' ';
+			i++;
+		}
+	}
+}
+
 static int dup_str(cfg_t *cfg, const char *key, char **out)
 {
 	const char *v = cfg_getstr(cfg, key);
@@ -427,14 +456,20 @@ int tgotp_config_parse(const char *name, const char *text, size_t len, struct tg
 {
 	cfg_t *cfg = NULL;
 	FILE *fp = NULL;
+	char *copy = NULL;
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (refuse_env_refs(name, text, len, log) < 0)
 		return -1;
 	cfg = new_cfg();
-	/* fmemopen refuses a zero size: an empty file is an empty config. */
-	fp = fmemopen((void *)(uintptr_t)(len ? text : "\n"), len ? len : 1, "r");
+	/* fmemopen refuses a zero size: an empty file is one blank line. */
+	copy = len ? malloc(len) : strdup("\n");
+	if (copy) {
+		memcpy(copy, len ? text : "\n", len ? len : 1);
+		blank_comments(copy, len ? len : 1);
+		fp = fmemopen(copy, len ? len : 1, "r");
+	}
 	if (!cfg || !fp) {
 		tgotp_log(log, LOG_ERR, "%s: out of memory", name);
 		goto out;
@@ -456,6 +491,7 @@ out:
 	parse_root = NULL;
 	if (fp)
 		fclose(fp);
+	free(copy);
 	if (cfg)
 		cfg_free(cfg);
 	if (ret < 0)

@@ -31,32 +31,29 @@ const char *tgotp_verification_str(enum tgotp_verification v)
 	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "unknown";
 }
 
-/* FLOOD_WAIT_<n>: n seconds, strictly parsed; -1 when not that shape. */
-static long flood_seconds(const char *error)
+/* FLOOD_WAIT_<n>: n seconds, capped at a day; a malformed n counts as 0
+ * (the prefix alone decides that sending was refused). */
+static long flood_seconds(const char *digits)
 {
-	const char *digits = error + strlen("FLOOD_WAIT_");
 	char *end;
 	long n;
 
-	if (strncmp(error, "FLOOD_WAIT_", strlen("FLOOD_WAIT_")) != 0 || *digits < '0' ||
-	    *digits > '9')
-		return -1;
 	errno = 0;
 	n = strtol(digits, &end, 10);
-	if (errno || *end != '\0' || n < 0)
-		return -1;
-	return n > 86400 ? 86400 : n;
+	if (*digits < '0' || *digits > '9' || *end != '\0' || n < 0)
+		return 0;
+	return errno == ERANGE || n > 86400 ? 86400 : n;
 }
 
 enum tgotp_gw_result tgotp_gw_classify_error(const char *error, long *flood_wait)
 {
-	long n = flood_seconds(error);
+	static const char flood[] = "FLOOD_WAIT_";
 
 	*flood_wait = 0;
 	if (strncmp(error, "PHONE_NUMBER_", strlen("PHONE_NUMBER_")) == 0)
 		return TGOTP_GW_UNDELIVERABLE;
-	if (n >= 0) {
-		*flood_wait = n;
+	if (strncmp(error, flood, sizeof(flood) - 1) == 0) {
+		*flood_wait = flood_seconds(error + sizeof(flood) - 1);
 		return TGOTP_GW_REFUSED;
 	}
 	if (strcmp(error, "BALANCE_NOT_ENOUGH") == 0)
@@ -112,11 +109,22 @@ static int read_request_status(const cJSON *r, struct tgotp_status *st)
 	return 0;
 }
 
+/* Nothing but JSON whitespace between p and end (the body is not
+ * NUL-terminated). */
+static bool only_blanks(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			return false;
+	return true;
+}
+
 enum tgotp_gw_result tgotp_gw_parse(const char *body, size_t len, long http_status,
 				    bool want_result_object, struct tgotp_status *st)
 {
 	enum tgotp_gw_result ret = TGOTP_GW_UNAVAILABLE;
 	const cJSON *ok, *err, *result;
+	const char *end = NULL;
 	cJSON *root = NULL;
 
 	memset(st, 0, sizeof(*st));
@@ -125,8 +133,8 @@ enum tgotp_gw_result tgotp_gw_parse(const char *body, size_t len, long http_stat
 	 * what was sent. */
 	if (!body || len == 0 || memchr(body, '\0', len))
 		goto out;
-	root = cJSON_ParseWithLength(body, len);
-	if (!cJSON_IsObject(root))
+	root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+	if (!cJSON_IsObject(root) || !only_blanks(end, body + len))
 		goto out;
 	ok = cJSON_GetObjectItemCaseSensitive(root, "ok");
 	if (cJSON_IsFalse(ok)) {

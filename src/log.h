@@ -22,7 +22,8 @@ void tgotp_log(const struct tgotp_log *log, int prio, const char *fmt, ...)
 
 /* Copies untrusted text (server answers, directory values, user names) into
  * out, replacing every byte below 0x20, 0x7f and invalid UTF-8 with '?', cut to
- * outlen - 1 bytes on a character boundary. Returns out. */
+ * outlen - 1 bytes on a character boundary. Stops at a NUL or after inlen
+ * bytes. Returns out. */
 char *tgotp_sanitize(const char *in, size_t inlen, char *out, size_t outlen);
 
 #endif

@@ -10,7 +10,7 @@
 
 static int is_blank(char c)
 {
-	return c == ' ' || c == '\t' || c == '\r';
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
 int tgotp_users_parse_line(char *line, char **name, char **number)

@@ -1,0 +1,560 @@
+/* Unit tests: configuration parsing and validation (src/config.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/config.h"
+
+#define NAME "/etc/security/test-tgotp.conf"
+
+/* --- captured log lines ------------------------------------------------ */
+
+#define MAXLINES 32
+static char lines[MAXLINES][1024];
+static int nlines;
+static int nerr; /* lines at LOG_WARNING or worse */
+
+static void capture_fn(void *ctx, int prio, const char *msg)
+{
+	(void)ctx;
+	if (prio <= LOG_WARNING)
+		nerr++;
+	if (nlines < MAXLINES)
+		snprintf(lines[nlines++], sizeof(lines[0]), "%s", msg);
+}
+
+static const struct tgotp_log test_log = {capture_fn, NULL, true};
+
+/* One captured line holding all of a, b and c. */
+static bool logged3(const char *a, const char *b, const char *c)
+{
+	int i;
+
+	for (i = 0; i < nlines; i++)
+		if (strstr(lines[i], a) && strstr(lines[i], b) && strstr(lines[i], c))
+			return true;
+	return false;
+}
+
+static void dump_log(void)
+{
+	int i;
+
+	for (i = 0; i < nlines; i++)
+		print_message("  log: %s\n", lines[i]);
+}
+
+/* --- helpers ------------------------------------------------------------ */
+
+static int parse(const char *text, struct tgotp_config *c)
+{
+	nlines = nerr = 0;
+	memset(c, 0, sizeof(*c));
+	return tgotp_config_parse(NAME, text, strlen(text), c, &test_log);
+}
+
+/* Parses text that must be accepted; the caller frees c. */
+static void ok(const char *text, struct tgotp_config *c)
+{
+	int rc = parse(text, c);
+
+	if (rc != 0) {
+		print_message("rejected:\n%s\n", text);
+		dump_log();
+	}
+	assert_int_equal(rc, 0);
+}
+
+/* Text that must be rejected, with at least one error logged. */
+static void bad(const char *text)
+{
+	struct tgotp_config c;
+	int rc = parse(text, &c);
+
+	tgotp_config_free(&c);
+	if (rc != -1)
+		print_message("accepted:\n%s\n", text);
+	assert_int_equal(rc, -1);
+	assert_true(nerr > 0);
+}
+
+static void good(const char *text)
+{
+	struct tgotp_config c;
+
+	ok(text, &c);
+	tgotp_config_free(&c);
+}
+
+/* Empty (NULL or "") for string options whose default is "". */
+#define assert_empty(s) assert_true((s) == NULL || (s)[0] == '\0')
+
+/* --- tests ----------------------------------------------------------------- */
+
+static void test_defaults(void **state)
+{
+	struct tgotp_config c;
+
+	(void)state;
+	ok("", &c);
+	assert_string_equal(c.api_url, "https://gatewayapi.telegram.org");
+	assert_string_equal(c.token_file, "/etc/security/pam_tgotp.token");
+	assert_empty(c.ca_file);
+	assert_empty(c.proxy);
+	assert_int_equal(c.timeout, 10);
+	assert_int_equal(c.code_length, 6);
+	assert_int_equal(c.ttl, 300);
+	assert_int_equal(c.max_tries, 3);
+	assert_true(c.check_ability);
+	assert_empty(c.sender_username);
+	assert_empty(c.callback_url);
+	assert_int_equal(c.failmode, TGOTP_FAIL_SECURE);
+	assert_int_equal(c.unmapped, TGOTP_UNMAPPED_DENY);
+	assert_empty(c.default_country_code);
+	assert_string_equal(c.users_file, "/etc/security/pam_tgotp.users");
+	assert_int_equal(c.ngroups, 0);
+	assert_string_equal(c.prompt, "Telegram code: ");
+	assert_string_equal(c.payload, "%s %u@%H from %r");
+	assert_int_equal(c.rate_limit, 5);
+	assert_int_equal(c.rate_window, 900);
+	assert_int_equal(c.daily_budget, 0);
+	assert_int_equal(c.grace_period, 0);
+	assert_string_equal(c.state_dir, "/var/lib/pam_tgotp");
+	assert_int_equal(c.nusers, 0);
+	assert_false(c.ldap.enabled);
+	tgotp_config_free(&c);
+}
+
+static void test_every_key(void **state)
+{
+	struct tgotp_config c;
+
+	(void)state;
+	ok("# all keys, contract names\n"
+	   "api_url = \"https://gw.example.org\"\n"
+	   "token_file = \"/etc/tgotp/token\"\n"
+	   "ca_file = \"/etc/tgotp/ca.pem\"\n"
+	   "proxy = \"http://proxy.example.org:3128\"\n"
+	   "timeout = 7\n"
+	   "code_length = 8\n"
+	   "ttl = 120\n"
+	   "max_tries = 5\n"
+	   "check_ability = false\n"
+	   "sender_username = \"examplechan\"\n"
+	   "callback_url = \"https://example.org/cb\"\n"
+	   "failmode = \"safe\"\n"
+	   "unmapped = \"ignore\"\n"
+	   "default_country_code = \"44\"\n"
+	   "users_file = \"/etc/tgotp/users\"\n"
+	   "groups = {\"wheel\", \"admins\"}\n"
+	   "prompt = \"Code: \"\n"
+	   "payload = \"%u on %H\"\n"
+	   "rate_limit = 2\n"
+	   "rate_window = 600\n"
+	   "daily_budget = 100\n"
+	   "grace_period = 60\n"
+	   "state_dir = \"/run/tgotp\"\n"
+	   "user alice { phone = \"+44 20 7946 0958\" }\n"
+	   "user bob { phone = \"+14155550101\" }\n"
+	   "ldap {\n"
+	   "  uri = \"ldaps://ldap1.example.org ldaps://ldap2.example.org\"\n"
+	   "  base = \"ou=people,dc=example,dc=org\"\n"
+	   "  filter = \"(&(uid=%u)(objectClass=person))\"\n"
+	   "  attribute = \"telephoneNumber\"\n"
+	   "  bind_dn = \"cn=pam,dc=example,dc=org\"\n"
+	   "  bind_password_file = \"/etc/tgotp/ldap.secret\"\n"
+	   "  starttls = false\n"
+	   "  ca_file = \"/etc/tgotp/ldap-ca.pem\"\n"
+	   "  timeout = 3\n"
+	   "}\n",
+	   &c);
+	assert_string_equal(c.api_url, "https://gw.example.org");
+	assert_string_equal(c.token_file, "/etc/tgotp/token");
+	assert_string_equal(c.ca_file, "/etc/tgotp/ca.pem");
+	assert_string_equal(c.proxy, "http://proxy.example.org:3128");
+	assert_int_equal(c.timeout, 7);
+	assert_int_equal(c.code_length, 8);
+	assert_int_equal(c.ttl, 120);
+	assert_int_equal(c.max_tries, 5);
+	assert_false(c.check_ability);
+	assert_string_equal(c.sender_username, "examplechan");
+	assert_string_equal(c.callback_url, "https://example.org/cb");
+	assert_int_equal(c.failmode, TGOTP_FAIL_SAFE);
+	assert_int_equal(c.unmapped, TGOTP_UNMAPPED_IGNORE);
+	assert_string_equal(c.default_country_code, "44");
+	assert_string_equal(c.users_file, "/etc/tgotp/users");
+	assert_int_equal(c.ngroups, 2);
+	assert_string_equal(c.groups[0], "wheel");
+	assert_string_equal(c.groups[1], "admins");
+	assert_string_equal(c.prompt, "Code: ");
+	assert_string_equal(c.payload, "%u on %H");
+	assert_int_equal(c.rate_limit, 2);
+	assert_int_equal(c.rate_window, 600);
+	assert_int_equal(c.daily_budget, 100);
+	assert_int_equal(c.grace_period, 60);
+	assert_string_equal(c.state_dir, "/run/tgotp");
+	assert_int_equal(c.nusers, 2);
+	assert_string_equal(c.users[0].name, "alice");
+	assert_string_equal(c.users[0].phone, "+44 20 7946 0958");
+	assert_string_equal(c.users[1].name, "bob");
+	assert_string_equal(c.users[1].phone, "+14155550101");
+	assert_true(c.ldap.enabled);
+	assert_string_equal(c.ldap.uri, "ldaps://ldap1.example.org ldaps://ldap2.example.org");
+	assert_string_equal(c.ldap.base, "ou=people,dc=example,dc=org");
+	assert_string_equal(c.ldap.filter, "(&(uid=%u)(objectClass=person))");
+	assert_string_equal(c.ldap.attribute, "telephoneNumber");
+	assert_string_equal(c.ldap.bind_dn, "cn=pam,dc=example,dc=org");
+	assert_string_equal(c.ldap.bind_password_file, "/etc/tgotp/ldap.secret");
+	assert_false(c.ldap.starttls);
+	assert_string_equal(c.ldap.ca_file, "/etc/tgotp/ldap-ca.pem");
+	assert_int_equal(c.ldap.timeout, 3);
+	tgotp_config_free(&c);
+}
+
+struct range {
+	const char *key;
+	long lo, hi;
+	size_t off;
+};
+
+static long get_long(const struct tgotp_config *c, size_t off)
+{
+	return *(const long *)(const void *)((const char *)c + off);
+}
+
+static void check_range(const struct range *r)
+{
+	struct tgotp_config c;
+	char text[128];
+	long accepted[2] = {r->lo, r->hi};
+	long rejected[4] = {0, -1, r->lo - 1, r->hi + 1};
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(text, sizeof(text), "%s = %ld\n", r->key, accepted[i]);
+		ok(text, &c);
+		assert_int_equal(get_long(&c, r->off), accepted[i]);
+		tgotp_config_free(&c);
+	}
+	for (i = 0; i < 4; i++) {
+		snprintf(text, sizeof(text), "%s = %ld\n", r->key, rejected[i]);
+		bad(text);
+		/* Logged with the file, the line and the key. */
+		assert_true(logged3(NAME, "1", r->key));
+	}
+}
+
+static void test_ranges(void **state)
+{
+	static const struct range ranges[] = {
+	    {"timeout", 1, 120, offsetof(struct tgotp_config, timeout)},
+	    {"code_length", 4, 8, offsetof(struct tgotp_config, code_length)},
+	    {"ttl", 30, 3600, offsetof(struct tgotp_config, ttl)},
+	    {"max_tries", 1, 10, offsetof(struct tgotp_config, max_tries)},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		check_range(&ranges[i]);
+}
+
+static void test_counters_not_negative(void **state)
+{
+	(void)state;
+	bad("rate_limit = -1\n");
+	bad("rate_window = -1\n");
+	bad("daily_budget = -1\n");
+	bad("grace_period = -1\n");
+	good("daily_budget = 0\n"); /* 0 = no cap */
+	good("grace_period = 0\n"); /* 0 = off */
+}
+
+static void test_wrong_types(void **state)
+{
+	(void)state;
+	bad("timeout = \"ten\"\n");
+	bad("timeout = 10.5\n");
+	bad("timeout = 10s\n");
+	bad("code_length = 99999999999999999999999\n");
+	bad("check_ability = maybe\n");
+}
+
+static void test_api_url(void **state)
+{
+	(void)state;
+	good("api_url = \"https://gw.example.org\"\n");
+	good("api_url = \"https://127.0.0.1:8443\"\n");
+	/* Scheme names are case-insensitive and curl is limited to https. */
+	good("api_url = \"HTTPS://gw.example.org\"\n");
+	bad("api_url = \"http://gatewayapi.telegram.org\"\n");
+	bad("api_url = \"HTTP://gatewayapi.telegram.org\"\n");
+	bad("api_url = \"ftp://gatewayapi.telegram.org\"\n");
+	bad("api_url = \"gatewayapi.telegram.org\"\n");
+	bad("api_url = \"\"\n");
+	bad("api_url = \"https://\"\n");
+	bad("api_url = \" https://gw.example.org\"\n");
+}
+
+static void test_enums(void **state)
+{
+	struct tgotp_config c;
+
+	(void)state;
+	ok("failmode = \"secure\"\nunmapped = \"fallback\"\n", &c);
+	assert_int_equal(c.failmode, TGOTP_FAIL_SECURE);
+	assert_int_equal(c.unmapped, TGOTP_UNMAPPED_FALLBACK);
+	tgotp_config_free(&c);
+	ok("failmode = \"safe\"\nunmapped = \"deny\"\n", &c);
+	assert_int_equal(c.failmode, TGOTP_FAIL_SAFE);
+	assert_int_equal(c.unmapped, TGOTP_UNMAPPED_DENY);
+	tgotp_config_free(&c);
+	ok("unmapped = \"ignore\"\n", &c);
+	assert_int_equal(c.unmapped, TGOTP_UNMAPPED_IGNORE);
+	tgotp_config_free(&c);
+
+	bad("failmode = \"open\"\n");
+	bad("failmode = \"\"\n");
+	bad("failmode = \"secure \"\n");
+	bad("unmapped = \"allow\"\n");
+	bad("unmapped = \"\"\n");
+}
+
+static void test_unknown_key(void **state)
+{
+	(void)state;
+	bad("timeout = 5\n"
+	    "faillmode = \"safe\"\n");
+	assert_true(logged3(NAME, "2", "faillmode"));
+	bad("ldap { uri = \"ldap://127.0.0.1\" base = \"dc=x\" frobnicate = 1 }\n");
+	bad("user alice { phone = \"+442079460958\" shell = \"/bin/sh\" }\n");
+}
+
+/* 22 lines before line 23: blank ones, or comment ones as every shipped
+ * configuration starts with. */
+#define BLANK22 "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n"
+#define PAD22                                                                                      \
+	"# pam_tgotp\n#\n#\n#\n#\n#\n#\n#\n#\n#\n#\n"                                              \
+	"#\n#\n#\n#\n#\n#\n#\n#\n#\n#\n# end\n"
+
+/* Every error names the file, line 23 and the key. */
+static void check_error_location(const char *pad)
+{
+	static const struct {
+		const char *line, *key;
+	} cases[] = {
+	    {"ttl 300\n", "ttl"},		     /* syntax error */
+	    {"ttl = \"long\"\n", "ttl"},	     /* type error */
+	    {"timeout = 121\n", "timeout"},	     /* out of range */
+	    {"failmode = \"open\"\n", "failmode"},   /* not one of the values */
+	    {"faillmode = \"safe\"\n", "faillmode"}, /* unknown key */
+	    {"api_url = \"http://x\"\n", "api_url"},
+	};
+	char text[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", pad, cases[i].line);
+		bad(text);
+		if (!logged3(NAME, "23", cases[i].key)) {
+			print_message("wanted %s:23 and '%s' in:\n", NAME, cases[i].key);
+			dump_log();
+		}
+		assert_true(logged3(NAME, "23", cases[i].key));
+	}
+	/* Syntax errors libconfuse cannot tie to a key: the file at least. */
+	snprintf(text, sizeof(text), "%s%s", pad, "ttl = = 300\n");
+	bad(text);
+	assert_true(logged3(NAME, "23", NAME));
+	snprintf(text, sizeof(text), "%s%s", pad, "ldap {\n"); /* unterminated */
+	bad(text);
+	assert_true(logged3(NAME, ":", ""));
+}
+
+static void test_error_location(void **state)
+{
+	(void)state;
+	check_error_location(BLANK22);
+}
+
+static void test_error_location_after_comments(void **state)
+{
+	(void)state;
+	check_error_location(PAD22);
+}
+
+static void test_users_sections(void **state)
+{
+	struct tgotp_config c;
+
+	(void)state;
+	ok("user alice { phone = \"+44 20 7946 0958\" }\n"
+	   "user \"bob.smith\" {\n  phone = \"020 7946 0000\"\n}\n",
+	   &c);
+	assert_int_equal(c.nusers, 2);
+	assert_string_equal(c.users[0].name, "alice");
+	assert_string_equal(c.users[0].phone, "+44 20 7946 0958");
+	assert_string_equal(c.users[1].name, "bob.smith");
+	assert_string_equal(c.users[1].phone, "020 7946 0000");
+	tgotp_config_free(&c);
+
+	bad("user alice { phone = \"+442079460958\" }\n"
+	    "user alice { phone = \"+14155550101\" }\n");
+	bad("user { phone = \"+442079460958\" }\n");
+}
+
+static void test_groups(void **state)
+{
+	struct tgotp_config c;
+
+	(void)state;
+	ok("groups = {\"wheel\"}\n", &c);
+	assert_int_equal(c.ngroups, 1);
+	assert_string_equal(c.groups[0], "wheel");
+	tgotp_config_free(&c);
+	ok("groups = {\"wheel\", \"2fa-users\", \"admins\"}\n", &c);
+	assert_int_equal(c.ngroups, 3);
+	assert_string_equal(c.groups[0], "wheel");
+	assert_string_equal(c.groups[1], "2fa-users");
+	assert_string_equal(c.groups[2], "admins");
+	tgotp_config_free(&c);
+	ok("groups = {}\n", &c);
+	assert_int_equal(c.ngroups, 0);
+	tgotp_config_free(&c);
+}
+
+static void test_callback_url(void **state)
+{
+	struct tgotp_config c;
+
+	(void)state;
+	ok("callback_url = \"https://example.org/tg/cb\"\n", &c);
+	assert_string_equal(c.callback_url, "https://example.org/tg/cb");
+	tgotp_config_free(&c);
+	good("callback_url = \"\"\n");
+	bad("callback_url = \"http://example.org/tg/cb\"\n");
+	bad("callback_url = \"example.org/tg/cb\"\n");
+}
+
+static void test_default_country_code(void **state)
+{
+	struct tgotp_config c;
+
+	(void)state;
+	ok("default_country_code = \"380\"\n", &c);
+	assert_string_equal(c.default_country_code, "380");
+	tgotp_config_free(&c);
+	good("default_country_code = \"1\"\n");
+	good("default_country_code = \"\"\n");
+	bad("default_country_code = \"+44\"\n");
+	bad("default_country_code = \"4a\"\n");
+	bad("default_country_code = \" 44\"\n");
+	bad("default_country_code = \"44 \"\n");
+}
+
+static void test_payload_template(void **state)
+{
+	(void)state;
+	good("payload = \"%s %u@%H from %r\"\n");
+	good("payload = \"login %u (100%%)\"\n");
+	bad("payload = \"%u %x\"\n");
+	bad("payload = \"%u %\"\n");
+}
+
+static void test_ldap_defaults(void **state)
+{
+	struct tgotp_config c;
+
+	(void)state;
+	ok("ldap { uri = \"ldap://127.0.0.1\" base = \"dc=example,dc=com\" }\n", &c);
+	assert_true(c.ldap.enabled);
+	assert_string_equal(c.ldap.uri, "ldap://127.0.0.1");
+	assert_string_equal(c.ldap.base, "dc=example,dc=com");
+	assert_string_equal(c.ldap.filter, "(uid=%u)");
+	assert_string_equal(c.ldap.attribute, "mobile");
+	assert_int_equal(c.ldap.timeout, 5);
+	assert_true(c.ldap.starttls);
+	assert_empty(c.ldap.bind_dn);
+	assert_empty(c.ldap.bind_password_file);
+	assert_empty(c.ldap.ca_file);
+	tgotp_config_free(&c);
+
+	bad("ldap { uri = \"http://127.0.0.1\" base = \"dc=example,dc=com\" }\n");
+	/* Without a uri libldap would take one from ldap.conf or the environment. */
+	bad("ldap { base = \"dc=example,dc=com\" }\n");
+	bad("ldap { uri = \"ldap://127.0.0.1\" base = \"dc=x\" timeout = 0 }\n");
+	bad("ldap { uri = \"ldap://127.0.0.1\" base = \"dc=x\" starttls = maybe }\n");
+}
+
+static void test_no_environment(void **state)
+{
+	(void)state;
+	setenv("HOME", "/tmp/attacker", 1);
+	setenv("TGOTP_TEST_PHONE", "+442079460958", 1);
+	bad("token_file = \"${HOME}/token\"\n");
+	bad("api_url = \"https://${HOME}\"\n");
+	bad("user alice { phone = \"${TGOTP_TEST_PHONE}\" }\n");
+	bad("token_file = ${HOME}\n");
+	unsetenv("TGOTP_TEST_UNSET_VAR");
+	bad("proxy = \"${TGOTP_TEST_UNSET_VAR}\"\n");
+}
+
+static void test_nul_byte_rejected(void **state)
+{
+	static const char text[] = "timeout = 7\n\0ttl = 31\n";
+	struct tgotp_config c;
+
+	(void)state;
+	nlines = nerr = 0;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(tgotp_config_parse(NAME, text, sizeof(text) - 1, &c, &test_log), -1);
+	tgotp_config_free(&c);
+	assert_true(nerr > 0);
+}
+
+static void test_len_is_honoured(void **state)
+{
+	static const char text[] = "timeout = 7\nthis is not valid";
+	struct tgotp_config c;
+
+	(void)state;
+	nlines = nerr = 0;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(tgotp_config_parse(NAME, text, strlen("timeout = 7\n"), &c, &test_log), 0);
+	assert_int_equal(c.timeout, 7);
+	tgotp_config_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_every_key),
+	    cmocka_unit_test(test_ranges),
+	    cmocka_unit_test(test_counters_not_negative),
+	    cmocka_unit_test(test_wrong_types),
+	    cmocka_unit_test(test_api_url),
+	    cmocka_unit_test(test_enums),
+	    cmocka_unit_test(test_unknown_key),
+	    cmocka_unit_test(test_error_location),
+	    cmocka_unit_test(test_error_location_after_comments),
+	    cmocka_unit_test(test_users_sections),
+	    cmocka_unit_test(test_groups),
+	    cmocka_unit_test(test_callback_url),
+	    cmocka_unit_test(test_default_country_code),
+	    cmocka_unit_test(test_payload_template),
+	    cmocka_unit_test(test_ldap_defaults),
+	    cmocka_unit_test(test_no_environment),
+	    cmocka_unit_test(test_nul_byte_rejected),
+	    cmocka_unit_test(test_len_is_honoured),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
