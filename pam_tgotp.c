@@ -80,6 +80,26 @@ static void say(struct login *l, int style, const char *msg)
 	pam_prompt(l->pamh, style, NULL, "%s", msg);
 }
 
+static const char *result_name(int rc)
+{
+	switch (rc) {
+	case PAM_SUCCESS:
+		return "PAM_SUCCESS";
+	case PAM_AUTH_ERR:
+		return "PAM_AUTH_ERR";
+	case PAM_MAXTRIES:
+		return "PAM_MAXTRIES";
+	case PAM_IGNORE:
+		return "PAM_IGNORE";
+	case PAM_AUTHINFO_UNAVAIL:
+		return "PAM_AUTHINFO_UNAVAIL";
+	case PAM_SERVICE_ERR:
+		return "PAM_SERVICE_ERR";
+	default:
+		return "other";
+	}
+}
+
 /* The one log line of a login. */
 static int finish(struct login *l, int rc, const char *outcome)
 {
@@ -100,8 +120,7 @@ static int finish(struct login *l, int rc, const char *outcome)
 		  "result=%s%s",
 		  l->user ? l->user : "-", l->service ? l->service : "-",
 		  l->rhost && *l->rhost ? l->rhost : "-", l->masked[0] ? l->masked : "-",
-		  l->request_id[0] ? l->request_id : "-", l->outcome, pam_strerror(l->pamh, rc),
-		  cost);
+		  l->request_id[0] ? l->request_id : "-", l->outcome, result_name(rc), cost);
 	return rc;
 }
 
@@ -325,9 +344,13 @@ static int verify_code(struct login *l)
 		}
 		if (r == TGOTP_GW_OK && st.verification != TGOTP_VERIFY_CODE_INVALID) {
 			/* expired, max attempts, or a status we do not know:
-			 * never success. */
+			 * never success. The Gateway's attempt limit is tries
+			 * running out. */
 			say(l, PAM_ERROR_MSG, "Telegram verification failed.");
-			rc = finish(l, PAM_AUTH_ERR, tgotp_verification_str(st.verification));
+			rc = finish(l,
+				    st.verification == TGOTP_VERIFY_MAX_ATTEMPTS ? PAM_MAXTRIES
+										 : PAM_AUTH_ERR,
+				    tgotp_verification_str(st.verification));
 			goto out;
 		}
 		if (tries < l->cfg.max_tries) {

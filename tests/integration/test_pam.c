@@ -1,0 +1,777 @@
+/* Every row of the contract's results table, through real libpam, against
+ * the mock Gateway over TLS. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <security/pam_appl.h>
+
+#include "harness.h"
+
+#define LOGIN(...) ((struct h_login){.user = "alice", .rhost = "192.0.2.7", __VA_ARGS__})
+
+static int group_setup(void **state)
+{
+	(void)state;
+	h_init();
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	h_cleanup();
+	return 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	h_mock_reset();
+	h_token("test-token\n", 0600);
+	h_users_file("# no users\n");
+	h_config(NULL);
+	return 0;
+}
+
+/* SECURITY: after every test, the module's log holds no token, no code and
+ * no full phone number. */
+static int teardown(void **state)
+{
+	cJSON *j = cJSON_Parse(h_mock_last());
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "code");
+	const char *log = h_log_all();
+
+	(void)state;
+	assert_null(strstr(log, "test-token"));
+	assert_null(strstr(log, "2079460958"));
+	assert_null(strstr(log, "4155550101"));
+	if (cJSON_IsString(code) && code->valuestring[0])
+		assert_null(strstr(h_log(), code->valuestring));
+	cJSON_Delete(j);
+	return 0;
+}
+
+static void assert_outcome(const char *outcome)
+{
+	char needle[128];
+
+	snprintf(needle, sizeof(needle), "outcome=%s ", outcome);
+	if (!h_log_has(needle)) {
+		fprintf(stderr, "log was:\n%s", h_log());
+		fail_msg("no log line with %s", needle);
+	}
+}
+
+/* ---- the code was verified */
+
+static void success_with_check_ability(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	struct h_stats s;
+
+	(void)state;
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_true(h_messages_has(&l, "+44 \u2022\u2022\u2022\u2022 \u2022\u202258"));
+	h_mock_stats(&s);
+	assert_int_equal(s.connections, 1);
+	assert_int_equal(s.requests, 3);
+	assert_int_equal(s.check_send_ability, 1);
+	assert_int_equal(s.send, 1);
+	assert_int_equal(s.check, 1);
+	assert_int_equal(s.revoke, 0);
+	assert_outcome("success");
+	assert_true(h_log_has("user=alice service=tgotp-test rhost=192.0.2.7"));
+	assert_true(h_log_has("request_cost="));
+	assert_true(h_log_has("remaining_balance="));
+}
+
+static void success_without_check_ability(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	struct h_stats s;
+
+	(void)state;
+	h_config("check_ability = false");
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	h_mock_stats(&s);
+	assert_int_equal(s.connections, 1);
+	assert_int_equal(s.requests, 2);
+	assert_int_equal(s.check_send_ability, 0);
+}
+
+static void success_code_with_blanks(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_SPACED});
+
+	(void)state;
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+}
+
+static void success_after_one_wrong_code(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_WRONG, ANSWER_CODE});
+
+	(void)state;
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_true(h_messages_has(&l, "Tries left: 2"));
+}
+
+static void malformed_answer_is_a_try_without_a_call(void **state)
+{
+	struct h_login l = LOGIN(.answers = {"12ab56", "123", ANSWER_CODE});
+	struct h_stats s;
+
+	(void)state;
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	h_mock_stats(&s);
+	assert_int_equal(s.check, 1);
+}
+
+static void users_file_number_with_spaces(void **state)
+{
+	struct h_login l = LOGIN(.user = "bob", .answers = {ANSWER_CODE});
+
+	(void)state;
+	h_users_file("# name number\n\nbobby +1 999 000 0000\nbob   (415) 555-0101  \n");
+	h_config("default_country_code = \"1\"");
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_string_equal(h_mock_last_param("phone_number"), "+14155550101");
+	assert_true(h_messages_has(&l, "+1 \u2022\u2022\u2022\u2022 \u2022\u202201"));
+}
+
+static void request_carries_settings_and_payload(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	char host[256] = "", expect[512];
+
+	(void)state;
+	h_config("code_length = 8\nttl = 120\nsender_username = \"testchannel\"\n"
+		 "callback_url = \"https://example.org/report\"");
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_string_equal(h_mock_last_param("code_length"), "8");
+	assert_string_equal(h_mock_last_param("ttl"), "120");
+	assert_string_equal(h_mock_last_param("sender_username"), "testchannel");
+	assert_string_equal(h_mock_last_param("callback_url"), "https://example.org/report");
+	gethostname(host, sizeof(host) - 1);
+	host[strcspn(host, ".")] = '\0';
+	snprintf(expect, sizeof(expect), "tgotp-test alice@%s from 192.0.2.7", host);
+	assert_string_equal(h_mock_last_param("payload"), expect);
+}
+
+/* ---- wrong codes, expiry, Gateway attempt limit, empty answer, conversation */
+
+static void wrong_code_max_tries(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_WRONG, ANSWER_WRONG, ANSWER_WRONG});
+	struct h_stats s;
+
+	(void)state;
+	h_run(&l);
+	assert_result(&l, PAM_MAXTRIES, "PAM_MAXTRIES");
+	assert_int_equal(l.prompts, 3);
+	assert_true(h_messages_has(&l, "Tries left: 1"));
+	h_mock_stats(&s);
+	assert_int_equal(s.check, 3);
+	assert_int_equal(s.revoke, 1);
+	assert_outcome("wrong_code");
+}
+
+static void max_tries_one(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_WRONG, ANSWER_CODE});
+
+	(void)state;
+	h_config("max_tries = 1");
+	h_run(&l);
+	assert_result(&l, PAM_MAXTRIES, "PAM_MAXTRIES");
+	assert_int_equal(l.prompts, 1);
+}
+
+static void code_expired(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_EXPIRED_CODE});
+
+	(void)state;
+	h_run(&l);
+	assert_result(&l, PAM_AUTH_ERR, "PAM_AUTH_ERR");
+	assert_outcome("expired");
+}
+
+static void gateway_max_attempts(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_WRONG, ANSWER_WRONG, ANSWER_WRONG, ANSWER_WRONG,
+					     ANSWER_WRONG, ANSWER_CODE, ANSWER_CODE});
+
+	(void)state;
+	h_config("max_tries = 7"); /* run-tests.sh starts the mock with 5 attempts */
+	h_run(&l);
+	assert_result(&l, PAM_MAXTRIES, "PAM_MAXTRIES");
+	assert_int_equal(l.prompts, 5);
+	assert_outcome("code_max_attempts_exceeded");
+}
+
+static void empty_answer(void **state)
+{
+	struct h_login l = LOGIN(.answers = {"   "});
+	struct h_stats s;
+
+	(void)state;
+	h_run(&l);
+	assert_result(&l, PAM_AUTH_ERR, "PAM_AUTH_ERR");
+	h_mock_stats(&s);
+	assert_int_equal(s.check, 0);
+	assert_int_equal(s.revoke, 1);
+	assert_outcome("empty_answer");
+}
+
+static void conversation_fails(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CONV_ERROR});
+
+	(void)state;
+	h_run(&l);
+	assert_result(&l, PAM_AUTH_ERR, "PAM_AUTH_ERR");
+	assert_outcome("conversation_failed");
+}
+
+static void huge_answer(void **state)
+{
+	static char big[1024 * 1024];
+	struct h_login l = LOGIN(.answers = {big, ANSWER_CODE});
+
+	(void)state;
+	memset(big, '7', sizeof(big) - 1);
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_true(h_messages_has(&l, "Tries left: 2"));
+}
+
+/* ---- PAM_IGNORE: outside groups, unmapped = ignore */
+
+static void user_outside_groups(void **state)
+{
+	struct h_login l = LOGIN(.user = "root", .answers = {ANSWER_CODE});
+	struct h_stats s;
+
+	(void)state;
+	h_config("groups = {\"nogroup\"}\nuser root { phone = \"+442079460958\" }");
+	h_run(&l);
+	assert_result(&l, PAM_PERM_DENIED, "PAM_IGNORE");
+	h_mock_stats(&s);
+	assert_int_equal(s.requests, 0);
+}
+
+static void user_inside_groups(void **state)
+{
+	struct h_login l = LOGIN(.user = "root", .answers = {ANSWER_CODE});
+
+	(void)state;
+	h_config("groups = {\"nogroup\", \"root\"}\nuser root { phone = \"+442079460958\" }");
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+}
+
+static void unmapped_deny(void **state)
+{
+	struct h_login l = LOGIN(.user = "mallory");
+
+	(void)state;
+	h_run(&l);
+	assert_result(&l, PAM_AUTH_ERR, "PAM_AUTH_ERR");
+	assert_outcome("unmapped");
+}
+
+static void unmapped_ignore(void **state)
+{
+	struct h_login l = LOGIN(.user = "mallory");
+
+	(void)state;
+	h_config("unmapped = ignore");
+	h_run(&l);
+	assert_result(&l, PAM_PERM_DENIED, "PAM_IGNORE");
+}
+
+static void unmapped_fallback(void **state)
+{
+	struct h_login l = LOGIN(.user = "mallory");
+
+	(void)state;
+	h_config("unmapped = fallback\nfailmode = safe");
+	h_run(&l);
+	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+}
+
+static void invalid_number_is_unmapped(void **state)
+{
+	struct h_login l = LOGIN(.user = "dave");
+
+	(void)state;
+	h_config("unmapped = ignore\nuser dave { phone = \"+44 20 CALL NOW\" }");
+	h_run(&l);
+	assert_result(&l, PAM_PERM_DENIED, "PAM_IGNORE");
+	assert_true(h_log_has("not valid E.164"));
+}
+
+static void user_name_matched_exactly(void **state)
+{
+	struct h_login l = LOGIN(.user = "Alice");
+
+	(void)state;
+	h_run(&l);
+	assert_result(&l, PAM_AUTH_ERR, "PAM_AUTH_ERR");
+	assert_outcome("unmapped");
+}
+
+/* ---- PAM_AUTHINFO_UNAVAIL whatever failmode: not on Telegram, refused */
+
+static void not_on_telegram(void **state)
+{
+	struct h_login l = LOGIN(.user = "carol", .answers = {ANSWER_CODE});
+	struct h_stats s;
+
+	(void)state;
+	h_config("failmode = safe");
+	h_run(&l);
+	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	assert_outcome("not_on_telegram");
+	h_mock_stats(&s);
+	assert_int_equal(s.send, 0);
+}
+
+static void not_on_telegram_without_check_ability(void **state)
+{
+	struct h_login l = LOGIN(.user = "carol", .answers = {ANSWER_CODE});
+
+	(void)state;
+	h_config("failmode = safe\ncheck_ability = false");
+	h_run(&l);
+	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+}
+
+static void refused_error(const char *error, const char *method)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	char fault[256];
+
+	snprintf(fault, sizeof(fault), "{\"mode\": \"error\", \"arg\": \"%s\", \"method\": \"%s\"}",
+		 error, method);
+	h_config("failmode = safe");
+	h_mock_fault(fault);
+	h_run(&l);
+	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	assert_outcome("sending_refused");
+}
+
+static void balance_not_enough(void **state)
+{
+	(void)state;
+	refused_error("BALANCE_NOT_ENOUGH", "sendverificationmessage");
+}
+
+static void flood_wait(void **state)
+{
+	(void)state;
+	refused_error("FLOOD_WAIT_30", "checksendability");
+}
+
+/* ---- Gateway unreachable: failmode decides */
+
+struct fault_case {
+	const char *port;  /* mock port to use */
+	const char *fault; /* JSON for /fault, or NULL */
+};
+
+static void expect_unavailable(const struct fault_case *fc, const char *extra)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	char conf[256];
+
+	snprintf(conf, sizeof(conf), "timeout = 2\n%s", extra);
+	h_config_port(fc->port, conf);
+	if (fc->fault)
+		h_mock_fault(fc->fault);
+	h_run(&l);
+	if (strstr(extra, "safe")) {
+		assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+		assert_true(h_log_has("outcome=gateway_unavailable"));
+	} else {
+		assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	}
+	assert_true(l.seconds < 2 * 2 + 2); /* timeout per request, and no more */
+}
+
+static const struct fault_case faults[] = {
+    {"closed", NULL},
+    {"badca", NULL},
+    {"wronghost", NULL},
+    {"expired", NULL},
+    {"stall", NULL},
+    {"gateway", "{\"mode\": \"slow\", \"arg\": 10}"},
+    {"gateway", "{\"mode\": \"garbage\"}"},
+    {"gateway", "{\"mode\": \"http5xx\", \"arg\": 502}"},
+    {"gateway", "{\"mode\": \"http5xx\", \"arg\": 503, \"method\": \"sendverificationmessage\"}"},
+    {"gateway", "{\"mode\": \"http5xx_json\"}"},
+    {"gateway", "{\"mode\": \"error\", \"arg\": \"ACCESS_TOKEN_INVALID\"}"},
+    {"gateway", "{\"mode\": \"error\", \"arg\": \"SOMETHING_NEW\"}"},
+    {"gateway", "{\"mode\": \"ok_no_result\"}"},
+    {"gateway", "{\"mode\": \"no_ok\"}"},
+    {"gateway", "{\"mode\": \"json_array\"}"},
+    {"gateway", "{\"mode\": \"ok_string\"}"},
+    {"gateway", "{\"mode\": \"close\"}"},
+    {"gateway", "{\"mode\": \"huge\"}"},
+    {"gateway", "{\"mode\": \"endless\"}"},
+    {"gateway", "{\"mode\": \"nested\"}"},
+    {"gateway", "{\"mode\": \"nul\"}"},
+    {"gateway", "{\"mode\": \"slowloris\", \"arg\": 30}"},
+    {"gateway", "{\"mode\": \"ansi\"}"},
+    {"gateway", "{\"mode\": \"http5xx\", \"method\": \"checkverificationstatus\"}"},
+};
+
+static void unavailable_secure(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
+		fprintf(stderr, "  case %s %s\n", faults[i].port,
+			faults[i].fault ? faults[i].fault : "");
+		h_mock_reset();
+		expect_unavailable(&faults[i], "failmode = secure");
+	}
+}
+
+static void unavailable_safe(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
+		fprintf(stderr, "  case %s %s\n", faults[i].port,
+			faults[i].fault ? faults[i].fault : "");
+		h_mock_reset();
+		expect_unavailable(&faults[i], "failmode = safe");
+	}
+}
+
+static void wrong_token_is_unavailable(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+
+	(void)state;
+	h_token("not-the-token\n", 0600);
+	h_run(&l);
+	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	assert_true(h_log_has("ACCESS_TOKEN_INVALID"));
+}
+
+static void redirect_not_followed(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	struct h_stats s;
+
+	(void)state;
+	h_mock_fault("{\"mode\": \"redirect\"}");
+	h_run(&l);
+	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	h_mock_stats(&s);
+	assert_int_equal(s.stolen, 0);
+}
+
+static void escape_sequences_never_logged_raw(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+
+	(void)state;
+	h_mock_fault("{\"mode\": \"ansi\"}");
+	h_run(&l);
+	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	assert_null(strchr(h_log(), '\033'));
+	assert_null(strchr(h_log(), '\r'));
+	assert_null(strchr(h_log(), '\a'));
+	assert_null(strstr(h_log(), "\nInjected"));
+	assert_null(strchr(l.messages, '\033'));
+}
+
+/* ---- a status the module does not know is never success */
+
+static void unknown_status(void **state)
+{
+	static const char *const statuses[] = {"code_maybe", "CODE_VALID", "", "code_valid "};
+	char fault[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		struct h_login l = LOGIN(.answers = {ANSWER_CODE, ANSWER_CODE, ANSWER_CODE});
+		h_mock_reset();
+		snprintf(fault, sizeof(fault),
+			 "{\"mode\": \"status\", \"method\": \"checkverificationstatus\", "
+			 "\"arg\": \"%s\"}",
+			 statuses[i]);
+		h_config("failmode = safe");
+		h_mock_fault(fault);
+		h_run(&l);
+		assert_int_not_equal(l.rc, PAM_SUCCESS);
+		assert_result(&l, PAM_AUTH_ERR, "PAM_AUTH_ERR");
+	}
+}
+
+/* ---- connection reuse breaks gracefully with HTTP/1.0 */
+
+static void http10_server_still_works(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	struct h_stats s;
+
+	(void)state;
+	h_mock_fault("{\"mode\": \"http10\"}");
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	h_mock_stats(&s);
+	assert_int_equal(s.connections, 3);
+}
+
+/* ---- PAM_SERVICE_ERR: unsafe or invalid configuration, unreadable token */
+
+static void expect_service_err(struct h_login *l, const char *log_needle)
+{
+	struct h_stats s;
+
+	h_mock_reset();
+	h_run(l);
+	assert_result(l, PAM_SERVICE_ERR, "PAM_SERVICE_ERR");
+	if (log_needle && !h_log_has(log_needle)) {
+		fprintf(stderr, "log was:\n%s", h_log());
+		fail_msg("log lacks \"%s\"", log_needle);
+	}
+	h_mock_stats(&s);
+	assert_int_equal(s.requests, 0);
+}
+
+static void config_syntax_error(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	char needle[512];
+
+	(void)state;
+	h_config("ttl = 300\nmax_tries = 11");
+	snprintf(needle, sizeof(needle), "%s/pam_tgotp.conf:10: max_tries = 11 is out of range",
+		 h_dir());
+	expect_service_err(&l, needle);
+	h_config("timeout = ten");
+	expect_service_err(&l, "timeout");
+	h_config("failmode = open");
+	expect_service_err(&l, "failmode");
+	h_config("api_url = \"http://127.0.0.1:1\"");
+	expect_service_err(&l, "https:// only");
+	h_config("faillmode = safe");
+	expect_service_err(&l, "faillmode");
+}
+
+static void config_unsafe_owner_or_mode(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	char path[512];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/pam_tgotp.conf", h_dir());
+	assert_int_equal(chmod(path, 0620), 0);
+	expect_service_err(&l, "writable by group or others");
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(chown(path, 65534, 0), 0);
+	expect_service_err(&l, "not owned by root");
+	assert_int_equal(unlink(path), 0);
+	expect_service_err(&l, "does not exist");
+}
+
+static void config_symlink_refused(void **state)
+{
+	static char args[600];
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE}, .module_args = args);
+	char path[512], link[512];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/pam_tgotp.conf", h_dir());
+	snprintf(link, sizeof(link), "%s/link.conf", h_dir());
+	unlink(link);
+	assert_int_equal(symlink(path, link), 0);
+	snprintf(args, sizeof(args), "config=%s", link); /* the last config= wins */
+	expect_service_err(&l, "link.conf: cannot open");
+}
+
+static void unknown_module_argument(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE}, .module_args = "faillmode=safe");
+
+	(void)state;
+	expect_service_err(&l, "unknown or invalid module argument \"faillmode=safe\"");
+}
+
+static void token_unsafe_or_missing(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	char path[512];
+
+	(void)state;
+	h_token("test-token\n", 0640);
+	expect_service_err(&l, "readable by group or others");
+	h_token("test-token\n", 0400);
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	h_token("\n", 0600);
+	expect_service_err(&l, "first line is empty");
+	h_token("tok\001en\n", 0600);
+	expect_service_err(&l, "unexpected characters");
+	snprintf(path, sizeof(path), "%s/token", h_dir());
+	unlink(path);
+	expect_service_err(&l, "does not exist");
+}
+
+static void users_file_unsafe(void **state)
+{
+	struct h_login l = LOGIN(.user = "bob", .answers = {ANSWER_CODE});
+	char path[512];
+
+	(void)state;
+	h_users_file("bob +14155550101\n");
+	snprintf(path, sizeof(path), "%s/users", h_dir());
+	assert_int_equal(chmod(path, 0666), 0);
+	expect_service_err(&l, "writable by group or others");
+}
+
+/* ---- codes are never sent for a login that already failed */
+
+static void sshd_failed_password_sends_nothing(void **state)
+{
+	/* What sshd does for an unknown user: its password prompt gets this
+	 * string, which pam_unix stores as PAM_AUTHTOK (an application
+	 * cannot set that item itself). */
+	struct h_login l = LOGIN(.stack_before = "auth optional pam_unix.so",
+				 .answers = {"\b\n\r\177INCORRECT", ANSWER_CODE});
+	struct h_stats s;
+
+	(void)state;
+	h_run(&l);
+	assert_result(&l, PAM_AUTH_ERR, "PAM_AUTH_ERR");
+	assert_int_equal(l.prompts, 1);
+	h_mock_stats(&s);
+	assert_int_equal(s.connections, 0);
+	assert_outcome("password_failed");
+}
+
+/* ---- messages */
+
+static void silent_hides_information(void **state)
+{
+	struct h_login l = LOGIN(.flags = PAM_SILENT, .answers = {ANSWER_CODE});
+
+	(void)state;
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_false(h_messages_has(&l, "sent to"));
+}
+
+static void odd_user_names(void **state)
+{
+	static const char *const names[] = {"", "ali\nce", "alice\033[2J"};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct h_login l = LOGIN(.user = names[i], .answers = {"x"});
+		struct h_stats s;
+		h_mock_reset();
+		h_run(&l);
+		assert_result(&l, PAM_AUTH_ERR, "PAM_AUTH_ERR");
+		h_mock_stats(&s);
+		assert_int_equal(s.requests, 0);
+		assert_null(strchr(h_log(), '\033'));
+	}
+}
+
+static void long_user_name_cut_in_payload(void **state)
+{
+	static char name[201];
+	struct h_login l = LOGIN(.user = name, .answers = {ANSWER_CODE});
+	char conf[512];
+
+	(void)state;
+	memset(name, 'u', sizeof(name) - 1);
+	snprintf(conf, sizeof(conf), "user %s { phone = \"+442079460958\" }", name);
+	h_config(conf);
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_int_equal(strlen(h_mock_last_param("payload")), 128);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(success_with_check_ability, setup, teardown),
+	    cmocka_unit_test_setup_teardown(success_without_check_ability, setup, teardown),
+	    cmocka_unit_test_setup_teardown(success_code_with_blanks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(success_after_one_wrong_code, setup, teardown),
+	    cmocka_unit_test_setup_teardown(malformed_answer_is_a_try_without_a_call, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(users_file_number_with_spaces, setup, teardown),
+	    cmocka_unit_test_setup_teardown(request_carries_settings_and_payload, setup, teardown),
+	    cmocka_unit_test_setup_teardown(wrong_code_max_tries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(max_tries_one, setup, teardown),
+	    cmocka_unit_test_setup_teardown(code_expired, setup, teardown),
+	    cmocka_unit_test_setup_teardown(gateway_max_attempts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(empty_answer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(conversation_fails, setup, teardown),
+	    cmocka_unit_test_setup_teardown(huge_answer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(user_outside_groups, setup, teardown),
+	    cmocka_unit_test_setup_teardown(user_inside_groups, setup, teardown),
+	    cmocka_unit_test_setup_teardown(unmapped_deny, setup, teardown),
+	    cmocka_unit_test_setup_teardown(unmapped_ignore, setup, teardown),
+	    cmocka_unit_test_setup_teardown(unmapped_fallback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(invalid_number_is_unmapped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(user_name_matched_exactly, setup, teardown),
+	    cmocka_unit_test_setup_teardown(not_on_telegram, setup, teardown),
+	    cmocka_unit_test_setup_teardown(not_on_telegram_without_check_ability, setup, teardown),
+	    cmocka_unit_test_setup_teardown(balance_not_enough, setup, teardown),
+	    cmocka_unit_test_setup_teardown(flood_wait, setup, teardown),
+	    cmocka_unit_test_setup_teardown(unavailable_secure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(unavailable_safe, setup, teardown),
+	    cmocka_unit_test_setup_teardown(wrong_token_is_unavailable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(redirect_not_followed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(escape_sequences_never_logged_raw, setup, teardown),
+	    cmocka_unit_test_setup_teardown(unknown_status, setup, teardown),
+	    cmocka_unit_test_setup_teardown(http10_server_still_works, setup, teardown),
+	    cmocka_unit_test_setup_teardown(config_syntax_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(config_unsafe_owner_or_mode, setup, teardown),
+	    cmocka_unit_test_setup_teardown(config_symlink_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(unknown_module_argument, setup, teardown),
+	    cmocka_unit_test_setup_teardown(token_unsafe_or_missing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(users_file_unsafe, setup, teardown),
+	    cmocka_unit_test_setup_teardown(sshd_failed_password_sends_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(silent_hides_information, setup, teardown),
+	    cmocka_unit_test_setup_teardown(odd_user_names, setup, teardown),
+	    cmocka_unit_test_setup_teardown(long_user_name_cut_in_payload, setup, teardown),
+	};
+
+	if (geteuid() != 0) {
+		printf("SKIP: the PAM integration tests need root: the module accepts only "
+		       "root-owned configuration and token files\n");
+		return 77;
+	}
+	return cmocka_run_group_tests_name("pam_integration", tests, group_setup, group_teardown);
+}
