@@ -46,7 +46,7 @@ TEST_LIBS  := $(LIB) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka) -ldl
 
 export TGOTP_KEEP_GOING
 
-.PHONY: all check check-plain check-asan check-valgrind tests demo install clean format \
+.PHONY: all deps check check-plain check-asan check-valgrind tests demo install clean format \
         format-check
 
 all: pam_tgotp.so
@@ -86,12 +86,12 @@ $(BUILD)/tests/test_%: tests/integration/test_%.c $(HARNESS) $(LIB) $(MODULE)
 
 $(BUILD)/tools/tgotp-login: tests/tools/tgotp-login.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(PKG_LIBS) -lpam_misc
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(PKG_LIBS) -lpam_misc -rdynamic
 
 tests: $(MODULE) $(TEST_BINS)
 
 # One build per flavour, each in its own directory, all run by one script.
-check:
+check: deps
 	$(MAKE) check-plain TGOTP_KEEP_GOING=1
 	$(MAKE) check-asan TGOTP_KEEP_GOING=1
 	$(MAKE) check-valgrind TGOTP_KEEP_GOING=1
@@ -109,8 +109,13 @@ check-asan:
 check-valgrind: tests
 	tests/run-tests.sh valgrind $(BUILD)
 
-demo: all
+# deps first, then a fresh make: the pkg-config flags are read at start-up.
+demo: deps
+	$(MAKE) all $(BUILD)/tools/tgotp-login
 	tests/demo.sh
+
+deps:
+	tests/install-deps.sh
 
 install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(SYSCONFDIR)/security
@@ -126,3 +131,37 @@ format-check:
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan pam_tgotp.so
+
+# ---- libFuzzer targets (tests/fuzz/fuzz_*.c), one per parser. Each binary
+# compiles src/*.c itself with clang, coverage and ASan+UBSan: the gcc-built
+# library in $(BUILD) has no instrumentation. make fuzz-smoke runs every
+# target for FUZZ_SECONDS, FUZZ_JOBS at a time (2: the CI machine has two
+# cores and libFuzzer uses one per process); make fuzz runs them for 10 min.
+# No -Isrc: src/ldap.c includes the system's <ldap.h>. clang (not gcc) warns
+# about the va_list format in config.c's libconfuse error callback.
+FUZZ_CC      ?= clang
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 2
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all $(WARN) -Wno-format-nonliteral -D_GNU_SOURCE \
+                -DTGOTP_VERSION=\"fuzz\" $(PKG_CFLAGS)
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+
+.PHONY: fuzz fuzz-build fuzz-smoke fuzz-clean
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(SRCS) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(SRCS) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz-smoke: fuzz-build
+	tests/fuzz/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS)
+
+fuzz:
+	$(MAKE) fuzz-smoke FUZZ_SECONDS=600
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)

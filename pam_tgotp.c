@@ -19,6 +19,7 @@
 #include "src/gateway.h"
 #include "src/payload.h"
 #include "src/phone.h"
+#include "src/state.h"
 #include "src/users.h"
 
 /* OpenSSH hands this password to PAM for unknown or denied users. */
@@ -40,11 +41,14 @@ struct login {
 	char phone[TGOTP_PHONE_MAX];
 	char masked[TGOTP_MASKED_MAX];
 	struct tgotp_gateway *gw;
+	struct tgotp_state *state;
+	time_t slot_at;			  /* when the rate/budget slots were taken, 0 if not */
 	char request_id[TGOTP_REQID_MAX]; /* of the sent message, "" before */
 	time_t sent_at;
 	struct tgotp_status last; /* cost and balance of the send, for the log */
 	const char *outcome;
 	enum tgotp_gw_result last_gw;
+	long flood_wait; /* from a FLOOD_WAIT_<n> answer */
 };
 
 static void log_to_pam(void *ctx, int prio, const char *msg)
@@ -133,10 +137,23 @@ static int unavailable(struct login *l, const char *outcome)
 	return finish(l, PAM_AUTHINFO_UNAVAIL, outcome);
 }
 
+/* Nothing was sent after all: the slots taken for this code go back. */
+static void give_back_slots(struct login *l)
+{
+	if (!l->slot_at || l->request_id[0])
+		return;
+	tgotp_state_rate_give_back(l->state, l->user, l->slot_at);
+	tgotp_state_budget_give_back(l->state, l->slot_at);
+	l->slot_at = 0;
+}
+
 /* Maps a failed Gateway call to the contract's result. */
 static int gateway_failed(struct login *l, enum tgotp_gw_result r)
 {
 	l->last_gw = r;
+	give_back_slots(l);
+	if (r == TGOTP_GW_REFUSED && l->flood_wait > 0)
+		tgotp_state_flood_set(l->state, time(NULL) + l->flood_wait);
 	switch (r) {
 	case TGOTP_GW_UNDELIVERABLE:
 		say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
@@ -238,6 +255,7 @@ static int send_code(struct login *l)
 
 	if (l->cfg.check_ability) {
 		r = tgotp_gw_check_send_ability(l->gw, l->phone, &ability);
+		l->flood_wait = ability.flood_wait;
 		if (r != TGOTP_GW_OK)
 			return gateway_failed(l, r);
 		tgotp_log(&l->log, LOG_DEBUG, "checkSendAbility: request_id=%s",
@@ -252,6 +270,7 @@ static int send_code(struct login *l)
 	req.code_length = l->cfg.code_length;
 	req.ttl = l->cfg.ttl;
 	r = tgotp_gw_send(l->gw, &req, &l->last);
+	l->flood_wait = l->last.flood_wait;
 	if (r != TGOTP_GW_OK)
 		return gateway_failed(l, r);
 	if (!l->last.has_cost && ability.has_cost) {
@@ -408,6 +427,56 @@ static int prepare(struct login *l, int argc, const char **argv)
 	return resolve_phone(l);
 }
 
+/* The state directory, and the grace period of a recent verified login. */
+static int open_state(struct login *l)
+{
+	l->state = tgotp_state_open(l->cfg.state_dir, &l->log);
+	if (!l->state)
+		return finish(l, PAM_SERVICE_ERR, "state_error");
+	if (l->cfg.grace_period > 0 &&
+	    tgotp_state_grace_check(l->state, l->user, l->service, l->rhost, time(NULL)))
+		return finish(l, PAM_SUCCESS, "grace");
+	return -1;
+}
+
+/* Whether a code may be sent now: FLOOD_WAIT pause, codes per user, codes
+ * per day. The slots are taken before sending so that concurrent logins
+ * cannot overshoot; they are given back when nothing gets sent. */
+static int take_slots(struct login *l)
+{
+	time_t now = time(NULL), until;
+	long retry;
+	char msg[128];
+	enum tgotp_verdict v;
+
+	v = tgotp_state_flood_check(l->state, now, &until);
+	if (v == TGOTP_STATE_LIMITED) {
+		say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
+		return finish(l, PAM_AUTHINFO_UNAVAIL, "flood_wait");
+	}
+	if (v == TGOTP_STATE_OK)
+		v = tgotp_state_rate_take(l->state, l->user, l->cfg.rate_limit, l->cfg.rate_window,
+					  now, &retry);
+	if (v == TGOTP_STATE_LIMITED) {
+		snprintf(msg, sizeof(msg),
+			 "Too many Telegram codes were requested. Try again in %ld minute%s.",
+			 (retry + 59) / 60, (retry + 59) / 60 == 1 ? "" : "s");
+		say(l, PAM_ERROR_MSG, msg);
+		return finish(l, PAM_MAXTRIES, "rate_limited");
+	}
+	if (v == TGOTP_STATE_OK) {
+		l->slot_at = now;
+		v = tgotp_state_budget_take(l->state, l->cfg.daily_budget, now);
+	}
+	if (v == TGOTP_STATE_LIMITED) {
+		tgotp_state_rate_give_back(l->state, l->user, now);
+		l->slot_at = 0;
+		say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
+		return finish(l, PAM_AUTHINFO_UNAVAIL, "daily_budget");
+	}
+	return v == TGOTP_STATE_OK ? -1 : finish(l, PAM_SERVICE_ERR, "state_error");
+}
+
 static int open_gateway(struct login *l)
 {
 	struct tgotp_gw_opts o;
@@ -437,7 +506,11 @@ TGOTP_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, co
 	l.log.ctx = pamh;
 	rc = prepare(&l, argc, argv);
 	if (rc < 0)
+		rc = open_state(&l);
+	if (rc < 0)
 		rc = open_gateway(&l);
+	if (rc < 0)
+		rc = take_slots(&l);
 	if (rc < 0)
 		rc = send_code(&l);
 	if (rc < 0) {
@@ -450,7 +523,12 @@ TGOTP_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, co
 	 * skipped when the Gateway just failed (it would only add a timeout). */
 	if (rc != PAM_SUCCESS && l.request_id[0] && l.last_gw != TGOTP_GW_UNAVAILABLE)
 		tgotp_gw_revoke(l.gw, l.request_id);
+	if (rc == PAM_SUCCESS && l.outcome && strcmp(l.outcome, "success") == 0 &&
+	    l.cfg.grace_period > 0)
+		tgotp_state_grace_record(l.state, l.user, l.service, l.rhost,
+					 time(NULL) + l.cfg.grace_period);
 	tgotp_gateway_free(l.gw);
+	tgotp_state_close(l.state);
 	if (l.cfg_loaded)
 		tgotp_config_free(&l.cfg);
 	explicit_bzero(&l, sizeof(l));

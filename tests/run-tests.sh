@@ -15,12 +15,13 @@ mkdir -p "$out"
 
 [ -f "$certs/ca.pem" ] || "$top/tests/certs/gen-certs.sh" "$certs" || exit 2
 
-ports="$build/mock-$mode.ports"
+# A ports file of this run's own: several runs may share a build directory.
+ports=$(mktemp /tmp/tgotp-mock-ports.XXXXXX)
 rm -f "$ports"
 python3 "$top/tests/mock/mock_gateway.py" --certs "$certs" --ports-file "$ports" --quiet --max-attempts 5 \
 	>"$out/mock.log" 2>&1 &
 mock=$!
-trap 'kill $mock 2>/dev/null; wait $mock 2>/dev/null' EXIT
+trap 'kill $mock 2>/dev/null; wait $mock 2>/dev/null; rm -f "$ports"' EXIT
 for _ in $(seq 100); do [ -s "$ports" ] && break; sleep 0.1; done
 if [ ! -s "$ports" ]; then
 	echo "mock Gateway did not start:"; cat "$out/mock.log"; exit 2

@@ -141,6 +141,15 @@ const char *h_dir(void)
 	return dir;
 }
 
+void h_state_reset(void)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/state'", dir);
+	if (system(cmd) != 0)
+		die("rm state");
+}
+
 static int port_by_name(const char *name)
 {
 	if (strcmp(name, "badca") == 0)
@@ -388,6 +397,7 @@ void h_init(void)
 	h_token("test-token\n", 0600);
 	h_users_file("# no users\n");
 	h_config(NULL);
+	write_file("pam.d/other", "auth required pam_deny.so\n", 0644);
 }
 
 void h_cleanup(void)

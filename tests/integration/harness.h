@@ -58,6 +58,8 @@ void h_config_raw(const char *text, unsigned mode);
 /* Rewrites the token file with this text and mode. */
 void h_token(const char *text, unsigned mode);
 const char *h_dir(void);
+/* Removes the module's state directory (rate, budget, grace, flood). */
+void h_state_reset(void);
 
 void h_run(struct h_login *l);
 

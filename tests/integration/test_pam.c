@@ -36,6 +36,7 @@ static int setup(void **state)
 {
 	(void)state;
 	h_mock_reset();
+	h_state_reset();
 	h_token("test-token\n", 0600);
 	h_users_file("# no users\n");
 	h_config(NULL);

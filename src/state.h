@@ -1,0 +1,57 @@
+/* Abuse limits kept on disk under state_dir: codes per user per window,
+ * codes per UTC day for the host, FLOOD_WAIT pauses and grace periods.
+ * Every operation holds one flock on state_dir/.lock; files are replaced
+ * atomically (write, fsync, rename). Anything odd fails closed: it can
+ * never grant a login or allow unlimited sends. */
+#ifndef TGOTP_STATE_H
+#define TGOTP_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "log.h"
+
+#define TGOTP_STATE_NAME_MAX 200
+
+enum tgotp_verdict {
+	TGOTP_STATE_OK,
+	TGOTP_STATE_LIMITED, /* the limit is reached: nothing may be sent */
+	TGOTP_STATE_ERROR,   /* unusable state: logged; treat as not allowed */
+};
+
+struct tgotp_state;
+
+/* Opens (creating with mode 0700 when missing) a root-owned directory that
+ * group and others cannot use. NULL when unsafe or unusable (logged). */
+struct tgotp_state *tgotp_state_open(const char *dir, const struct tgotp_log *log);
+void tgotp_state_close(struct tgotp_state *st);
+
+/* The file name for a key (a user name): bytes outside [A-Za-z0-9_-]
+ * become %XX; a result longer than TGOTP_STATE_NAME_MAX becomes a hash.
+ * out must hold TGOTP_STATE_NAME_MAX + 1 bytes. */
+void tgotp_state_encode(const char *key, char *out);
+
+/* LIMITED while a FLOOD_WAIT answer asks for a pause (*until is its end). */
+enum tgotp_verdict tgotp_state_flood_check(struct tgotp_state *st, time_t now, time_t *until);
+void tgotp_state_flood_set(struct tgotp_state *st, time_t until);
+
+/* Takes one of limit slots of user within window seconds. LIMITED with
+ * *retry_after seconds when none is free. */
+enum tgotp_verdict tgotp_state_rate_take(struct tgotp_state *st, const char *user, long limit,
+					 long window, time_t now, long *retry_after);
+/* Gives back the slot taken at now (nothing was sent after all). */
+void tgotp_state_rate_give_back(struct tgotp_state *st, const char *user, time_t now);
+
+/* Takes one of budget codes of the current UTC day (budget 0: no cap). */
+enum tgotp_verdict tgotp_state_budget_take(struct tgotp_state *st, long budget, time_t now);
+void tgotp_state_budget_give_back(struct tgotp_state *st, time_t now);
+
+/* Whether user + service + rhost verified a code less than the grace
+ * period ago. An empty rhost never matches. */
+bool tgotp_state_grace_check(struct tgotp_state *st, const char *user, const char *service,
+			     const char *rhost, time_t now);
+void tgotp_state_grace_record(struct tgotp_state *st, const char *user, const char *service,
+			      const char *rhost, time_t until);
+
+#endif

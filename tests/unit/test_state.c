@@ -1,0 +1,163 @@
+/* State file names and limits, on a private directory (root only: the
+ * state must be root-owned). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "state.h"
+
+static char dir[64];
+
+static void no_log(void *ctx, int prio, const char *msg)
+{
+	(void)ctx;
+	(void)prio;
+	(void)msg;
+}
+
+static const struct tgotp_log log_ = {no_log, NULL, false};
+
+static void remove_dir(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static struct tgotp_state *open_fresh(void)
+{
+	remove_dir();
+	return tgotp_state_open(dir, &log_);
+}
+
+static void encode_keeps_safe_names(void **state)
+{
+	char out[TGOTP_STATE_NAME_MAX + 1];
+
+	(void)state;
+	tgotp_state_encode("alice_01-x", out);
+	assert_string_equal(out, "alice_01-x");
+	tgotp_state_encode("../etc/passwd", out);
+	assert_string_equal(out, "%2e%2e%2fetc%2fpasswd");
+	tgotp_state_encode("a%b", out);
+	assert_string_equal(out, "a%25b");
+	tgotp_state_encode("", out);
+	assert_string_equal(out, "");
+}
+
+static void encode_hashes_long_names(void **state)
+{
+	char a[300], b[300], ea[TGOTP_STATE_NAME_MAX + 1], eb[TGOTP_STATE_NAME_MAX + 1];
+
+	(void)state;
+	memset(a, 'x', sizeof(a) - 1);
+	a[sizeof(a) - 1] = '\0';
+	memcpy(b, a, sizeof(a));
+	b[10] = 'y';
+	tgotp_state_encode(a, ea);
+	tgotp_state_encode(b, eb);
+	assert_int_equal(strlen(ea), 18);
+	assert_true(strncmp(ea, "%%", 2) == 0);
+	assert_string_not_equal(ea, eb);
+	assert_null(strchr(ea, '/'));
+	assert_null(strchr(ea, '.'));
+}
+
+static void rate_window_slides(void **state)
+{
+	struct tgotp_state *st = open_fresh();
+	long retry;
+
+	(void)state;
+	assert_non_null(st);
+	assert_int_equal(tgotp_state_rate_take(st, "u", 2, 100, 1000, &retry), TGOTP_STATE_OK);
+	assert_int_equal(tgotp_state_rate_take(st, "u", 2, 100, 1010, &retry), TGOTP_STATE_OK);
+	assert_int_equal(tgotp_state_rate_take(st, "u", 2, 100, 1020, &retry), TGOTP_STATE_LIMITED);
+	assert_int_equal(retry, 80);
+	assert_int_equal(tgotp_state_rate_take(st, "u", 2, 100, 1100, &retry), TGOTP_STATE_OK);
+	tgotp_state_rate_give_back(st, "u", 1100);
+	assert_int_equal(tgotp_state_rate_take(st, "u", 2, 100, 1101, &retry), TGOTP_STATE_OK);
+	tgotp_state_close(st);
+}
+
+static void budget_counts_per_utc_day(void **state)
+{
+	struct tgotp_state *st = open_fresh();
+	time_t day1 = 86400 * 20000 + 100, day2 = day1 + 86400;
+
+	(void)state;
+	assert_int_equal(tgotp_state_budget_take(st, 0, day1), TGOTP_STATE_OK);
+	assert_int_equal(tgotp_state_budget_take(st, 2, day1), TGOTP_STATE_OK);
+	assert_int_equal(tgotp_state_budget_take(st, 2, day1), TGOTP_STATE_OK);
+	assert_int_equal(tgotp_state_budget_take(st, 2, day1), TGOTP_STATE_LIMITED);
+	tgotp_state_budget_give_back(st, day1);
+	assert_int_equal(tgotp_state_budget_take(st, 2, day1), TGOTP_STATE_OK);
+	assert_int_equal(tgotp_state_budget_take(st, 2, day2), TGOTP_STATE_OK);
+	tgotp_state_close(st);
+}
+
+static void flood_pause(void **state)
+{
+	struct tgotp_state *st = open_fresh();
+	time_t until;
+
+	(void)state;
+	assert_int_equal(tgotp_state_flood_check(st, 1000, &until), TGOTP_STATE_OK);
+	tgotp_state_flood_set(st, 1030);
+	tgotp_state_flood_set(st, 1010); /* an earlier end never shortens it */
+	assert_int_equal(tgotp_state_flood_check(st, 1029, &until), TGOTP_STATE_LIMITED);
+	assert_int_equal(until, 1030);
+	assert_int_equal(tgotp_state_flood_check(st, 1030, &until), TGOTP_STATE_OK);
+	tgotp_state_close(st);
+}
+
+static void grace_is_exact(void **state)
+{
+	struct tgotp_state *st = open_fresh();
+	time_t now = time(NULL);
+
+	(void)state;
+	tgotp_state_grace_record(st, "u", "sshd", "10.0.0.1", now + 60);
+	assert_true(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.1", now));
+	assert_false(tgotp_state_grace_check(st, "u", "sudo", "10.0.0.1", now));
+	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.10", now));
+	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.", now));
+	assert_false(tgotp_state_grace_check(st, "v", "sshd", "10.0.0.1", now));
+	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.1", now + 60));
+	tgotp_state_grace_record(st, "u", "sshd", "", now + 60);
+	assert_false(tgotp_state_grace_check(st, "u", "sshd", "", now));
+	/* fields cannot run into each other */
+	tgotp_state_grace_record(st, "u", "ab", "c", now + 60);
+	assert_false(tgotp_state_grace_check(st, "u", "a", "bc", now));
+	tgotp_state_close(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(encode_keeps_safe_names),
+	    cmocka_unit_test(encode_hashes_long_names),
+	    cmocka_unit_test(rate_window_slides),
+	    cmocka_unit_test(budget_counts_per_utc_day),
+	    cmocka_unit_test(flood_pause),
+	    cmocka_unit_test(grace_is_exact),
+	};
+	int rc;
+
+	if (geteuid() != 0) {
+		printf("SKIP: state tests need root (the state must be root-owned)\n");
+		return 77;
+	}
+	snprintf(dir, sizeof(dir), "/tmp/tgotp-state-test.%d", (int)getpid());
+	rc = cmocka_run_group_tests_name("state", tests, NULL, NULL);
+	remove_dir();
+	return rc;
+}
