@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fileio.h"
@@ -41,16 +42,17 @@ int tgotp_users_parse_line(char *line, char **name, char **number)
 
 /* Normalises a number found for user, logging the masked reason when it
  * does not normalise. Returns 0 when phone was filled. */
-static int take_number(const char *where, int line, const char *number, const char *default_cc,
-		       char phone[TGOTP_PHONE_MAX], const struct tgotp_log *log)
+static int take_number(const char *where, const char *user, const char *number,
+		       const char *default_cc, char phone[TGOTP_PHONE_MAX],
+		       const struct tgotp_log *log)
 {
 	if (tgotp_phone_normalise(number, default_cc, phone) == 0)
 		return 0;
 	/* SECURITY: a number that failed may still be mostly right: never
 	 * log it whole. */
 	tgotp_log(log, LOG_WARNING,
-		  "%s:%d: phone number is not valid E.164 (%zu characters), skipped", where, line,
-		  strlen(number));
+		  "%s: phone number of \"%s\" is not valid E.164 (%zu characters), skipped", where,
+		  user, strlen(number));
 	return -1;
 }
 
@@ -59,7 +61,7 @@ enum tgotp_lookup tgotp_users_find_in_text(const char *text, const char *user,
 					   const struct tgotp_log *log)
 {
 	enum tgotp_lookup ret = TGOTP_LOOKUP_NOT_FOUND;
-	char *copy, *line, *save = NULL, *name, *number;
+	char *copy, *line, *save = NULL, *name, *number, where[64];
 	int lineno = 0;
 
 	copy = strdup(text);
@@ -73,7 +75,8 @@ enum tgotp_lookup tgotp_users_find_in_text(const char *text, const char *user,
 		lineno++;
 		if (tgotp_users_parse_line(line, &name, &number) != 1 || strcmp(name, user) != 0)
 			continue;
-		if (take_number("users_file", lineno, number, default_cc, phone, log) == 0) {
+		snprintf(where, sizeof(where), "users file line %d", lineno);
+		if (take_number(where, user, number, default_cc, phone, log) == 0) {
 			ret = TGOTP_LOOKUP_FOUND;
 			break;
 		}
@@ -89,7 +92,7 @@ static enum tgotp_lookup find_inline(const struct tgotp_config *c, const char *u
 
 	for (i = 0; i < c->nusers; i++)
 		if (strcmp(c->users[i].name, user) == 0 &&
-		    take_number("config user section", (int)i + 1, c->users[i].phone,
+		    take_number("configuration user section", user, c->users[i].phone,
 				c->default_country_code, phone, log) == 0)
 			return TGOTP_LOOKUP_FOUND;
 	return TGOTP_LOOKUP_NOT_FOUND;
