@@ -3,8 +3,6 @@
  * This file holds the PAM entry points and the walk through a login; the
  * parts live in src/ and know nothing about PAM. The return values follow
  * the results table of the contract (shared/contract.md). */
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +15,7 @@
 #include "src/config.h"
 #include "src/fileio.h"
 #include "src/gateway.h"
+#include "src/groups.h"
 #include "src/payload.h"
 #include "src/phone.h"
 #include "src/state.h"
@@ -186,34 +185,6 @@ static bool failed_password(pam_handle_t *pamh)
 
 	return pam_get_item(pamh, PAM_AUTHTOK, &tok) == PAM_SUCCESS && tok &&
 	       strcmp(tok, sshd_bad_password) == 0;
-}
-
-/* Whether user belongs to one of the configured groups (primary or
- * supplementary), looked up through NSS. */
-static bool in_groups(struct login *l)
-{
-	struct passwd pw, *pwp = NULL;
-	struct group gr, *grp = NULL;
-	char buf[16384];
-	gid_t gids[256];
-	int ngids = 256, i;
-	size_t g;
-
-	if (getpwnam_r(l->user, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp)
-		return false;
-	if (getgrouplist(l->user, pw.pw_gid, gids, &ngids) < 0)
-		ngids = 256; /* more than that: the first 256 are checked */
-	for (g = 0; g < l->cfg.ngroups; g++) {
-		if (getgrnam_r(l->cfg.groups[g], &gr, buf, sizeof(buf), &grp) != 0 || !grp) {
-			tgotp_log(&l->log, LOG_WARNING, "group \"%s\" does not exist",
-				  l->cfg.groups[g]);
-			continue;
-		}
-		for (i = 0; i < ngids; i++)
-			if (gids[i] == grp->gr_gid)
-				return true;
-	}
-	return false;
 }
 
 /* No usable phone number for this user: unmapped decides. */
@@ -422,7 +393,9 @@ static int prepare(struct login *l, int argc, const char **argv)
 	l->cfg_loaded = true;
 	if (failed_password(l->pamh))
 		return finish(l, PAM_AUTH_ERR, "password_failed");
-	if (l->cfg.ngroups > 0 && !in_groups(l))
+	/* When NSS cannot tell, the user is asked for a code. */
+	if (l->cfg.ngroups > 0 &&
+	    tgotp_user_in_groups(l->user, l->cfg.groups, l->cfg.ngroups, &l->log) == 0)
 		return finish(l, PAM_IGNORE, "not_in_groups");
 	return resolve_phone(l);
 }
