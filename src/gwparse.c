@@ -77,6 +77,18 @@ static enum tgotp_verification verification_from(const char *s)
 	return TGOTP_VERIFY_UNKNOWN;
 }
 
+/* A request id goes back to the server and into the log: visible ASCII
+ * only (observed ids are numeric; the API only promises a string). */
+static bool printable_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
 /* Fills st from a RequestStatus object. -1 when it is malformed. */
 static int read_request_status(const cJSON *r, struct tgotp_status *st)
 {
@@ -86,11 +98,8 @@ static int read_request_status(const cJSON *r, struct tgotp_status *st)
 	const cJSON *vs = cJSON_GetObjectItemCaseSensitive(r, "verification_status");
 	const cJSON *status;
 
-	if (!cJSON_IsObject(r) || !cJSON_IsString(id) || !id->valuestring[0] ||
-	    strlen(id->valuestring) >= sizeof(st->request_id) ||
-	    strspn(id->valuestring,
-		   "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-") !=
-		strlen(id->valuestring))
+	if (!cJSON_IsObject(r) || !cJSON_IsString(id) || !printable_token(id->valuestring) ||
+	    strlen(id->valuestring) >= sizeof(st->request_id))
 		return -1;
 	strcpy(st->request_id, id->valuestring);
 	if (cJSON_IsNumber(cost)) {

@@ -27,12 +27,15 @@ if [ -n "${TOKEN_FILE:-}" ] || [ -n "${PHONE:-}" ]; then
 		exit 2
 	fi
 	install -m 0600 -o root -g root "$TOKEN_FILE" "$dir/token"
+	# API_URL and CA_FILE point the demo at another Gateway (a stand-in).
 	cat >"$dir/pam_tgotp.conf" <<CONF
+api_url = "${API_URL:-https://gatewayapi.telegram.org}"
+ca_file = "${CA_FILE:-}"
 token_file = "$dir/token"
 users_file = "$dir/users"
 user demo { phone = "$PHONE" }
 CONF
-	echo "== Real Telegram Gateway: the code goes to $PHONE (free when it is your own number)."
+	echo "== ${API_URL:-Real Telegram Gateway}: the code goes to $PHONE (free when it is your own number)."
 else
 	"$top/tests/certs/gen-certs.sh" "$build/certs" >/dev/null
 	printf 'demo-token\n' >"$dir/token"
