@@ -46,7 +46,7 @@ TEST_LIBS  := $(LIB) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka) -ldl
 
 export TGOTP_KEEP_GOING
 
-.PHONY: all deps check check-plain check-asan check-valgrind tests demo install clean format \
+.PHONY: all deps dist deb rpm check check-plain check-asan check-valgrind tests demo install clean format \
         format-check
 
 all: pam_tgotp.so
@@ -165,3 +165,19 @@ fuzz:
 
 fuzz-clean:
 	rm -rf $(FUZZ_BUILD)
+
+# ---- packages (built from a clean copy of the tree; results in $(BUILD)/pkg)
+dist:
+	@mkdir -p $(BUILD)/pkg
+	git archive --format=tar.gz --prefix=pam_tgotp-$(VERSION)/ \
+	    -o $(BUILD)/pkg/pam_tgotp-$(VERSION).tar.gz HEAD
+
+deb:
+	rm -rf $(BUILD)/pkg/deb && mkdir -p $(BUILD)/pkg/deb
+	git archive --format=tar HEAD | tar -x -C $(BUILD)/pkg/deb
+	cd $(BUILD)/pkg/deb && dpkg-buildpackage -us -uc -b
+	ls $(BUILD)/pkg/*.deb
+
+rpm: dist
+	rpmbuild -tb --nodeps --define "_topdir $(CURDIR)/$(BUILD)/pkg/rpmbuild" \
+	    $(BUILD)/pkg/pam_tgotp-$(VERSION).tar.gz
