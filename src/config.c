@@ -314,12 +314,21 @@ static int refuse_env_refs(const char *name, const char *text, size_t len,
 	return 0;
 }
 
+/* Whether position i of t starts a token, as libconfuse's lexer sees it:
+ * "//" and "/ *" open a comment only there ("https://x" is a value). */
+static bool token_start(const char *t, size_t i)
+{
+	return i == 0 || strchr(" \t\r\n={},()", t[i - 1]) != NULL;
+}
+
 /* libconfuse 3.3 miscounts lines after a comment (each one counts three),
- * so error messages would point at the wrong line. Comments are turned into
- * blanks here, line breaks kept, text inside quotes left alone. */
+ * so error messages would point at the wrong line. The comments libconfuse
+ * would skip are turned into blanks here, line breaks kept: '#' anywhere
+ * outside quotes, "//" and block comments where a token starts. Anything
+ * else is left for libconfuse to judge. */
 static void blank_comments(char *t, size_t len)
 {
-	size_t i = 0;
+	size_t i, j;
 	char quote = 0;
 
 	for (i = 0; i < len; i++) {
@@ -330,16 +339,19 @@ static void blank_comments(char *t, size_t len)
 				quote = 0;
 		} else if (t[i] == '"' || t[i] == '\'') {
 			quote = t[i];
-		} else if (t[i] == '#' || (t[i] == '/' && i + 1 < len && t[i + 1] == '/')) {
+		} else if (t[i] == '#' ||
+			   (t[i] == '/' && i + 1 < len && t[i + 1] == '/' && token_start(t, i))) {
 			for (; i < len && t[i] != '\n'; i++)
 				t[i] = ' ';
-		} else if (t[i] == '/' && i + 1 < len && t[i + 1] == '*') {
-			for (; i < len && !(t[i] == '*' && i + 1 < len && t[i + 1] == '/'); i++)
+		} else if (t[i] == '/' && i + 1 < len && t[i + 1] == '*' && token_start(t, i)) {
+			for (j = i + 2; j + 1 < len && !(t[j] == '*' && t[j + 1] == '/'); j++)
+				;
+			if (j + 1 >= len)
+				return; /* unterminated: libconfuse reports it */
+			for (; i <= j + 1; i++)
 				if (t[i] != '\n')
 					t[i] = ' ';
-			if (i + 1 < len)
-				t[i] = t[i + 1] = ' ';
-			i++;
+			i--;
 		}
 	}
 }

@@ -7,6 +7,9 @@ pkgs=(
 	libpam0g-dev libcurl4-openssl-dev libcjson-dev libconfuse-dev libldap-dev
 	libcmocka-dev libpam-modules
 	python3 openssl ca-certificates valgrind
+	clang libclang-rt-14-dev
+	openssh-server openssh-client sudo login passwd util-linux libpam-oath oathtool
+	slapd ldap-utils
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -685,6 +685,8 @@ class ApiHandler(Handler):
         self.server.gateway.count_connection(self.server.name)
         context = self.server.tls_context
         raw = self.request
+        # Small answers go out at once (no Nagle/delayed-ACK stall of ~40 ms).
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             self.request = context.wrap_socket(raw, server_side=True,
                                                do_handshake_on_connect=False)

@@ -390,6 +390,27 @@ static void test_error_location_after_comments(void **state)
 	check_error_location(PAD22);
 }
 
+/* The comments pam_tgotp blanks (for line numbers) are exactly those
+ * libconfuse skips: a commented-out setting never comes alive, and a
+ * value containing "//" stays a value. */
+static void test_comments_agree_with_libconfuse(void **state)
+{
+	struct tgotp_config c;
+
+	(void)state;
+	ok("/*/ timeout = 5 /* */\n", &c);
+	assert_int_equal(c.timeout, 10);
+	tgotp_config_free(&c);
+	ok("api_url = https://gw.example.org\n", &c);
+	assert_string_equal(c.api_url, "https://gw.example.org");
+	tgotp_config_free(&c);
+	ok("/* a\n b */ ttl = 60 // c\nmax_tries = 2 # d\n", &c);
+	assert_int_equal(c.ttl, 60);
+	assert_int_equal(c.max_tries, 2);
+	tgotp_config_free(&c);
+	bad("prompt = a/*b\napi_url = \"https://x.example\"\n");
+}
+
 static void test_users_sections(void **state)
 {
 	struct tgotp_config c;
@@ -545,6 +566,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_key),
 	    cmocka_unit_test(test_error_location),
 	    cmocka_unit_test(test_error_location_after_comments),
+	    cmocka_unit_test(test_comments_agree_with_libconfuse),
 	    cmocka_unit_test(test_users_sections),
 	    cmocka_unit_test(test_groups),
 	    cmocka_unit_test(test_callback_url),
