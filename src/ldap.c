@@ -1,27 +1,427 @@
+/* Phone numbers from a directory: one connection per login, each uri in
+ * turn, TLS checked, options on the handle only (the module shares its
+ * process with sshd, sudo or login, which may use libldap themselves). */
+#include <errno.h>
+#include <ldap.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 
+#include "fileio.h"
 #include "ldap.h"
+
+/* Longer attribute values are not phone numbers in any written form. */
+#define VALUE_MAX 64
+
+struct query {
+	const struct tgotp_ldap_config *cfg;
+	const char *default_cc;
+	const char *user;
+	const char *filter;   /* expanded */
+	const char *password; /* NULL: anonymous */
+	char *phone;
+	const struct tgotp_log *log;
+	struct timeval timeout;
+	struct ldap_conncb conncb;
+};
 
 int tgotp_ldap_escape(const char *in, char *out, size_t outlen)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
 
+	if (outlen == 0)
+		return -1;
+	out[0] = '\0';
 	for (; *in; in++) {
 		unsigned char c = (unsigned char)*in;
+		/* RFC 4515 requires * ( ) \ and NUL; control characters are
+		 * escaped too so that no filter carries them raw. */
 		if (c == '*' || c == '(' || c == ')' || c == '\\' || c < 0x20 || c == 0x7f) {
 			if (o + 3 >= outlen)
-				return -1;
+				goto toolong;
 			out[o++] = '\\';
 			out[o++] = hex[c >> 4];
 			out[o++] = hex[c & 0xf];
 		} else {
 			if (o + 1 >= outlen)
-				return -1;
+				goto toolong;
 			out[o++] = (char)c;
 		}
 	}
 	out[o] = '\0';
+	return 0;
+toolong:
+	out[0] = '\0'; /* never half a value */
+	return -1;
+}
+
+/* Parentheses of the template balance. User names cannot upset this: their
+ * parentheses are escaped. Deeper syntax is libldap's (LDAP_FILTER_ERROR). */
+static bool filter_balanced(const char *f)
+{
+	long depth = 0;
+
+	for (; *f; f++) {
+		if (*f == '(')
+			depth++;
+		else if (*f == ')' && --depth < 0)
+			return false;
+	}
+	return depth == 0;
+}
+
+/* The filter with every %u replaced by the escaped user name and %% by %.
+ * NULL (logged) for a template that is not usable. */
+static char *expand_filter(const char *tmpl, const char *user, const struct tgotp_log *log)
+{
+	size_t n = 0, size, o = 0;
+	const char *p;
+	char *out;
+
+	/* SECURITY: without %u every user would get the same entry's number. */
+	if (!strstr(tmpl, "%u") || !filter_balanced(tmpl)) {
+		tgotp_log(log, LOG_ERR, "ldap: filter \"%s\" is not a valid filter with %%u", tmpl);
+		return NULL;
+	}
+	for (p = tmpl; (p = strstr(p, "%u")); p += 2)
+		n++;
+	size = strlen(tmpl) + n * 3 * strlen(user) + 1;
+	out = malloc(size);
+	if (!out)
+		return NULL;
+	for (p = tmpl; *p; p++) {
+		if (*p != '%') {
+			out[o++] = *p;
+		} else if (p[1] == '%') {
+			out[o++] = *++p;
+		} else if (p[1] == 'u' && tgotp_ldap_escape(user, out + o, size - o) == 0) {
+			o += strlen(out + o);
+			p++;
+		} else {
+			tgotp_log(log, LOG_ERR,
+				  "ldap: filter \"%s\": only %%u and %%%% may follow a %%", tmpl);
+			free(out);
+			return NULL;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Logs a failure with the uri, libldap's text and, when the server or the
+ * TLS library said more, that too. */
+static void log_failure(const struct query *q, LDAP *ld, const char *uri, const char *what, int rc)
+{
+	char *diag = NULL;
+	bool more;
+
+	if (ld && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag) != LDAP_OPT_SUCCESS)
+		diag = NULL;
+	more = diag && *diag;
+	/* A refused certificate comes out of libldap as "Connect error"
+	 * with GnuTLS's "(unknown error code)": say where to look. */
+	tgotp_log(q->log, LOG_ERR, "ldap: %s: %s: %s%s%s%s%s", uri, what, ldap_err2string(rc),
+		  more ? " (" : "", more ? diag : "", more ? ")" : "",
+		  rc == LDAP_CONNECT_ERROR ? "; is the server certificate from the CA in ca_file, "
+					     "and for this host name?"
+					   : "");
+	ldap_memfree(diag);
+}
+
+static int set_tls_options(const struct query *q, LDAP *ld, const char *uri)
+{
+	int demand = LDAP_OPT_X_TLS_DEMAND, min = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2, server = 0;
+	int rc = LDAP_OPT_SUCCESS;
+
+	/* SECURITY: certificate and host name are checked whatever
+	 * ldap.conf says (TLS_REQCERT never is a common copy-paste). */
+	rc |= ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
+	rc |= ldap_set_option(ld, LDAP_OPT_X_TLS_PROTOCOL_MIN, &min);
+	if (q->cfg->ca_file[0]) {
+		/* SECURITY: the private CA alone, not it plus a directory of
+		 * others that ldap.conf may name. */
+		rc |= ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, q->cfg->ca_file);
+		rc |= ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTDIR, "");
+	}
+	if (rc != LDAP_OPT_SUCCESS) {
+		tgotp_log(q->log, LOG_ERR, "ldap: %s: cannot set the TLS options", uri);
+		return -1;
+	}
+	/* TLS options of a handle take effect only in a context of the
+	 * handle's own, made after them; without it libldap would use the
+	 * process-wide context and ignore them. */
+	if (ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &server) != LDAP_OPT_SUCCESS) {
+		tgotp_log(q->log, LOG_ERR, "ldap: cannot set up TLS with ca_file \"%s\"",
+			  q->cfg->ca_file[0] ? q->cfg->ca_file : "(ldap.conf's TLS_CACERT)");
+		return -1;
+	}
+	return 0;
+}
+
+/* Called by libldap once the TCP connection stands, before any TLS. A
+ * receive and send timeout on the socket bounds every read and write: in
+ * the handshake of start_tls() libldap reads from the blocking socket
+ * without polling first, so this is what ends a handshake with a server
+ * that accepted the connection and then stalls. */
+static int on_connect(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
+		      struct ldap_conncb *ctx)
+{
+	const struct timeval *tv = ctx->lc_arg;
+	ber_socket_t fd = -1;
+
+	(void)ld;
+	(void)srv;
+	(void)addr;
+	if (ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd) == 1 && fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, sizeof(*tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, tv, sizeof(*tv));
+	}
+	return 0;
+}
+
+static void on_close(LDAP *ld, Sockbuf *sb, struct ldap_conncb *ctx)
+{
+	(void)ld;
+	(void)sb;
+	(void)ctx;
+}
+
+static int set_options(const struct query *q, LDAP *ld, const char *uri, bool tls)
+{
+	int version = LDAP_VERSION3, rc = LDAP_OPT_SUCCESS;
+
+	rc |= ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
+	/* SECURITY: a referral would send the search on to a server the
+	 * directory names, outside the configured list and its TLS checks. */
+	rc |= ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+	rc |= ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &q->timeout); /* connect, TLS */
+	rc |= ldap_set_option(ld, LDAP_OPT_TIMEOUT, &q->timeout);	  /* StartTLS, bind, ... */
+	rc |= ldap_set_option(ld, LDAP_OPT_CONNECT_CB, &q->conncb);
+	if (rc != LDAP_OPT_SUCCESS) {
+		tgotp_log(q->log, LOG_ERR, "ldap: %s: cannot set the connection options", uri);
+		return -1;
+	}
+	return tls ? set_tls_options(q, ld, uri) : 0;
+}
+
+/* Failures worth trying the next uri for: nothing reached the server, or
+ * it said it cannot serve now. A refused bind is not one of them: another
+ * replica would refuse it too, and every try counts toward a lockout. */
+static bool try_next_after(int rc)
+{
+	return rc < 0 || rc == LDAP_BUSY || rc == LDAP_UNAVAILABLE;
+}
+
+/* Normalises one value of the attribute; logs it (masked) when it is not a
+ * phone number. Returns 0 when phone was filled. */
+static int take_value(const struct query *q, const struct berval *v, int index)
+{
+	char buf[VALUE_MAX + 1];
+	int ret = -1;
+
+	if (v->bv_len <= VALUE_MAX && !memchr(v->bv_val, '\0', v->bv_len)) {
+		memcpy(buf, v->bv_val, v->bv_len);
+		buf[v->bv_len] = '\0';
+		ret = tgotp_phone_normalise(buf, q->default_cc, q->phone);
+		explicit_bzero(buf, sizeof(buf));
+	}
+	if (ret < 0)
+		/* SECURITY: a value that failed may still be mostly a real
+		 * number: never log it whole. */
+		tgotp_log(q->log, LOG_WARNING,
+			  "ldap: user %s: value %d of %s is not a valid phone number (%lu "
+			  "characters), skipped",
+			  q->user, index + 1, q->cfg->attribute, (unsigned long)v->bv_len);
+	return ret;
+}
+
+static enum tgotp_lookup take_entry(const struct query *q, LDAP *ld, LDAPMessage *entry)
+{
+	struct berval **vals = ldap_get_values_len(ld, entry, q->cfg->attribute);
+	enum tgotp_lookup ret = TGOTP_LOOKUP_NOT_FOUND;
+	int i;
+
+	if (!vals) {
+		tgotp_log(q->log, LOG_INFO, "ldap: user %s: the entry has no %s", q->user,
+			  q->cfg->attribute);
+		return ret;
+	}
+	for (i = 0; vals[i]; i++) {
+		if (take_value(q, vals[i], i) == 0) {
+			ret = TGOTP_LOOKUP_FOUND;
+			break;
+		}
+	}
+	ldap_value_free_len(vals);
+	return ret;
+}
+
+static enum tgotp_lookup search_user(const struct query *q, LDAP *ld, const char *uri, bool *next)
+{
+	struct timeval tv = q->timeout;
+	char *attrs[] = {q->cfg->attribute, NULL};
+	enum tgotp_lookup ret = TGOTP_LOOKUP_ERROR;
+	LDAPMessage *res = NULL;
+	int rc, n;
+
+	/* A size limit of 2 is enough to see that the filter is ambiguous. */
+	rc = ldap_search_ext_s(ld, q->cfg->base, LDAP_SCOPE_SUBTREE, q->filter, attrs, 0, NULL,
+			       NULL, &tv, 2, &res);
+	n = rc == LDAP_SUCCESS || rc == LDAP_SIZELIMIT_EXCEEDED ? ldap_count_entries(ld, res) : 0;
+	if (rc == LDAP_SIZELIMIT_EXCEEDED || n > 1) {
+		/* SECURITY: choosing one would send the code to whichever
+		 * entry the server lists first. */
+		tgotp_log(q->log, LOG_ERR,
+			  "ldap: %s: more than one entry under \"%s\" matches %s for user %s", uri,
+			  q->cfg->base, q->cfg->filter, q->user);
+	} else if (rc == LDAP_FILTER_ERROR) {
+		tgotp_log(q->log, LOG_ERR, "ldap: filter \"%s\" is not a valid LDAP filter",
+			  q->cfg->filter);
+	} else if (rc == LDAP_NO_SUCH_OBJECT || rc == LDAP_INVALID_DN_SYNTAX) {
+		log_failure(q, ld, uri, "cannot search under base", rc);
+	} else if (rc != LDAP_SUCCESS) {
+		log_failure(q, ld, uri, "search failed", rc);
+		*next = try_next_after(rc);
+		ret = TGOTP_LOOKUP_UNAVAILABLE;
+	} else if (n == 0) {
+		tgotp_log(q->log, LOG_INFO, "ldap: user %s: no entry", q->user);
+		ret = TGOTP_LOOKUP_NOT_FOUND;
+	} else {
+		ret = take_entry(q, ld, ldap_first_entry(ld, res));
+	}
+	ldap_msgfree(res);
+	return ret;
+}
+
+static int bind_simple(const struct query *q, LDAP *ld)
+{
+	struct berval cred;
+
+	cred.bv_val = (char *)(uintptr_t)q->password;
+	cred.bv_len = strlen(q->password);
+	return ldap_sasl_bind_s(ld, q->cfg->bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+}
+
+/* uri with ldaps:// turned into ldap:// and the port made explicit: the
+ * TCP connection is made first, TLS started on it afterwards. NULL when uri
+ * does not parse. */
+static char *tcp_uri(const char *uri, bool *ldaps)
+{
+	LDAPURLDesc *lud = NULL;
+	char *out = NULL, *scheme;
+
+	if (ldap_url_parse(uri, &lud) != LDAP_URL_SUCCESS)
+		return NULL;
+	*ldaps = strcasecmp(lud->lud_scheme, "ldaps") == 0;
+	scheme = ber_strdup("ldap");
+	if (scheme) {
+		ber_memfree(lud->lud_scheme);
+		lud->lud_scheme = scheme;
+		out = ldap_url_desc2str(lud);
+	}
+	ldap_free_urldesc(lud);
+	return out;
+}
+
+/* TLS on the connection that stands: at once for ldaps://, after the
+ * StartTLS request otherwise. */
+static int start_tls(LDAP *ld, bool ldaps)
+{
+	/* The libldap of Debian 12 (2.5.13) looks at its network timeout
+	 * during a TLS handshake only when the handle is asynchronous;
+	 * otherwise it retries a non-blocking handshake in a busy loop,
+	 * forever if the server never answers. Asynchronous, it reads, gets
+	 * on_connect's timeout, and gives up once the network timeout has
+	 * passed. The connection stands already: nothing else changes. */
+	if (ldap_set_option(ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON) != LDAP_OPT_SUCCESS)
+		return LDAP_LOCAL_ERROR;
+	return ldaps ? ldap_install_tls(ld) : ldap_start_tls_s(ld, NULL, NULL);
+}
+
+/* One server: connect, TLS, bind, search. *next tells whether the next uri
+ * is worth a try after a failure. */
+static enum tgotp_lookup try_uri(const struct query *q, const char *uri, bool *next)
+{
+	enum tgotp_lookup ret = TGOTP_LOOKUP_ERROR;
+	bool ldaps = false, tls;
+	char *tcp = tcp_uri(uri, &ldaps);
+	LDAP *ld = NULL;
+	int rc;
+
+	*next = false;
+	tls = ldaps || q->cfg->starttls;
+	if (!tcp || ldap_initialize(&ld, tcp) != LDAP_SUCCESS) {
+		tgotp_log(q->log, LOG_ERR, "ldap: %s: not a usable uri", uri);
+		goto out;
+	}
+	if (set_options(q, ld, uri, tls) < 0)
+		goto out;
+	ret = TGOTP_LOOKUP_UNAVAILABLE;
+	*next = true;
+	if ((rc = ldap_connect(ld)) != LDAP_SUCCESS) {
+		log_failure(q, ld, uri, "cannot connect", rc);
+		goto out;
+	}
+	if (tls && (rc = start_tls(ld, ldaps)) != LDAP_SUCCESS) {
+		log_failure(q, ld, uri, ldaps ? "TLS handshake failed" : "StartTLS failed", rc);
+		goto out;
+	}
+	if (q->password && (rc = bind_simple(q, ld)) != LDAP_SUCCESS) {
+		log_failure(q, ld, uri, "bind failed", rc);
+		*next = try_next_after(rc);
+		goto out;
+	}
+	*next = false;
+	ret = search_user(q, ld, uri, next);
+out:
+	if (ld)
+		ldap_unbind_ext_s(ld, NULL, NULL);
+	ldap_memfree(tcp);
+	return ret;
+}
+
+/* libldap writes with plain write(): a server that closed the connection
+ * would raise SIGPIPE, which kills a host that does not ignore it. The
+ * signal is blocked for this thread meanwhile and one raised by us is
+ * discarded; nothing process-wide changes. */
+static void sigpipe_block(sigset_t *old, bool *was_pending)
+{
+	sigset_t set, pending;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, old);
+	*was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+}
+
+static void sigpipe_restore(const sigset_t *old, bool was_pending)
+{
+	const struct timespec zero = {0, 0};
+	sigset_t set, pending;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	if (!was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1)
+		while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+static int check_config(const struct tgotp_ldap_config *l, const struct tgotp_log *log)
+{
+	if (!l->bind_dn[0] != !l->bind_password_file[0]) {
+		tgotp_log(log, LOG_ERR, "ldap: bind_dn and bind_password_file go together");
+		return -1;
+	}
+	if (!l->attribute[0] || !l->uri[0] || !l->base[0]) {
+		tgotp_log(log, LOG_ERR, "ldap: uri, base and attribute must not be empty");
+		return -1;
+	}
 	return 0;
 }
 
@@ -29,10 +429,38 @@ enum tgotp_lookup tgotp_ldap_lookup(const struct tgotp_ldap_config *l, const cha
 				    const char *user, char phone[TGOTP_PHONE_MAX],
 				    const struct tgotp_log *log)
 {
-	(void)l;
-	(void)default_cc;
-	(void)user;
+	struct query q = {.cfg = l,
+			  .default_cc = default_cc,
+			  .user = user,
+			  .phone = phone,
+			  .log = log,
+			  .timeout = {(time_t)l->timeout, 0},
+			  .conncb = {on_connect, on_close, NULL}};
+	enum tgotp_lookup ret = TGOTP_LOOKUP_ERROR;
+	char *filter = NULL, *password = NULL, *uris = NULL, *uri, *save = NULL;
+	bool next = true, was_pending;
+	sigset_t old;
+
 	phone[0] = '\0';
-	tgotp_log(log, LOG_ERR, "ldap: directory lookup is not built into this version");
-	return TGOTP_LOOKUP_ERROR;
+	q.conncb.lc_arg = &q.timeout;
+	if (check_config(l, log) < 0 || !(q.filter = filter = expand_filter(l->filter, user, log)))
+		goto out;
+	if (l->bind_dn[0] &&
+	    !(q.password = password = tgotp_read_secret_line(l->bind_password_file, log)))
+		goto out;
+	if (!(uris = strdup(l->uri)))
+		goto out;
+	sigpipe_block(&old, &was_pending);
+	for (uri = strtok_r(uris, " ", &save); uri && next; uri = strtok_r(NULL, " ", &save))
+		ret = try_uri(&q, uri, &next);
+	sigpipe_restore(&old, was_pending);
+	if (ret == TGOTP_LOOKUP_UNAVAILABLE)
+		tgotp_log(log, LOG_ERR, "ldap: user %s: the directory cannot be reached", user);
+out:
+	tgotp_strfreezero(password);
+	free(filter);
+	free(uris);
+	if (ret != TGOTP_LOOKUP_FOUND)
+		phone[0] = '\0';
+	return ret;
 }

@@ -1,0 +1,911 @@
+/* Phone numbers from the directory: real libpam and the built module against
+ * a real slapd on loopback (tests/ldap/slapd-start.sh, started by
+ * tests/run-tests.sh) with StartTLS and ldaps:// from the test CA, and a
+ * second slapd whose certificate comes from a CA the module must refuse. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <security/pam_appl.h>
+
+#include "harness.h"
+#include "ldap.h"
+
+#define LOGIN(...) ((struct h_login){.user = "dora", .rhost = "192.0.2.7", __VA_ARGS__})
+#define BASE	   "dc=example,dc=org"
+#define READER	   "cn=reader,dc=example,dc=org"
+#define PASSWORD   "reader-secret"
+
+static const char *uri_starttls, *uri_ldaps, *uri_other, *uri_other_ldaps, *uri_wronghost,
+    *uri_dead;
+static pid_t slapd_pid, other_pid;
+static char certs[1024], ca[1100], other_ca[1100], pwfile[512], both_cas[512];
+static bool stalled;
+/* what config() writes into the ldap section; setup() resets them */
+static const char *cfg_base, *cfg_ca;
+static int cfg_timeout;
+
+/* ---- set-up */
+
+static void write_file(const char *path, const char *text, unsigned mode)
+{
+	int fd;
+
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
+	    fchmod(fd, mode) < 0) {
+		fprintf(stderr, "cannot write %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	close(fd);
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[16384];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "cannot read %s\n", path);
+		exit(2);
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* The bind password file, as the administrator would write it. */
+static void password_file(const char *text, unsigned mode)
+{
+	write_file(pwfile, text, mode);
+}
+
+static int group_setup(void **state)
+{
+	char both[32768];
+	size_t n;
+
+	(void)state;
+	h_init();
+	snprintf(certs, sizeof(certs), "%s", getenv("TGOTP_CERTS"));
+	snprintf(ca, sizeof(ca), "%s/ca.pem", certs);
+	snprintf(other_ca, sizeof(other_ca), "%s/other-ca.pem", certs);
+	snprintf(pwfile, sizeof(pwfile), "%s/bindpw", h_dir());
+	snprintf(both_cas, sizeof(both_cas), "%s/both-cas.pem", h_dir());
+	snprintf(both, sizeof(both), "%s", slurp(ca));
+	n = strlen(both);
+	snprintf(both + n, sizeof(both) - n, "%s", slurp(other_ca));
+	write_file(both_cas, both, 0644);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	h_cleanup();
+	return 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	h_mock_reset();
+	h_users_file("# no users\n");
+	password_file(PASSWORD "\n", 0600);
+	h_config(NULL);
+	cfg_base = BASE;
+	cfg_ca = ca;
+	cfg_timeout = 5;
+	return 0;
+}
+
+/* SECURITY: whatever happened, the log holds no bind password and no whole
+ * phone number; a stalled slapd is woken for the next test. */
+static int teardown(void **state)
+{
+	const char *log = h_log_all();
+
+	(void)state;
+	if (stalled) {
+		kill(slapd_pid, SIGCONT);
+		stalled = false;
+	}
+	assert_null(strstr(log, PASSWORD));
+	assert_null(strstr(log, "wrong-secret"));
+	assert_null(strstr(log, "2079460958"));
+	assert_null(strstr(log, "4155550101"));
+	return 0;
+}
+
+/* The configuration: the base settings, top (top-level keys), and an ldap
+ * section with uris, cfg_base, cfg_ca, cfg_timeout and more. */
+static void config(const char *top, const char *uris, const char *more)
+{
+	char text[4096];
+
+	snprintf(text, sizeof(text),
+		 "%s\nldap {\n  uri = \"%s\"\n  base = \"%s\"\n  ca_file = \"%s\"\n"
+		 "  timeout = %d\n%s\n}\n",
+		 top ? top : "", uris, cfg_base, cfg_ca, cfg_timeout, more ? more : "");
+	h_config(text);
+}
+
+/* The same with the bind account and its password file. */
+static void config_bind(const char *top, const char *uris, const char *more)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text),
+		 "  bind_dn = \"" READER "\"\n  bind_password_file = \"%s\"\n%s", pwfile,
+		 more ? more : "");
+	config(top, uris, text);
+}
+
+static void assert_outcome(const char *outcome)
+{
+	char needle[128];
+
+	snprintf(needle, sizeof(needle), "outcome=%s ", outcome);
+	if (!h_log_has(needle)) {
+		fprintf(stderr, "log was:\n%s", h_log());
+		fail_msg("no log line with %s", needle);
+	}
+}
+
+static void assert_log(const char *needle)
+{
+	if (!h_log_has(needle)) {
+		fprintf(stderr, "log was:\n%s", h_log());
+		fail_msg("no log line with \"%s\"", needle);
+	}
+}
+
+static void assert_sent_to(const char *phone)
+{
+	assert_string_equal(h_mock_last_param("phone_number"), phone);
+}
+
+static void assert_nothing_sent(void)
+{
+	struct h_stats s;
+
+	h_mock_stats(&s);
+	assert_int_equal(s.send, 0);
+	assert_int_equal(s.check_send_ability, 0);
+}
+
+/* ---- numbers in the forms people type */
+
+static void starttls_bind_international(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+
+	(void)state;
+	config_bind(NULL, uri_starttls, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_sent_to("+442079460958");
+	assert_true(h_messages_has(&l, "+44 \u2022\u2022\u2022\u2022 \u2022\u202258"));
+}
+
+static void ldaps_anonymous_national_number(void **state)
+{
+	struct h_login l = LOGIN(.user = "erin", .answers = {ANSWER_CODE});
+
+	(void)state;
+	config("default_country_code = \"1\"", uri_ldaps, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_sent_to("+14155550101");
+}
+
+static void double_zero_prefix(void **state)
+{
+	struct h_login l = LOGIN(.user = "fred", .answers = {ANSWER_CODE});
+
+	(void)state;
+	config(NULL, uri_starttls, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_sent_to("+442079460958"); /* written 0044 20 7946 0958 */
+}
+
+static void national_number_without_country_code(void **state)
+{
+	struct h_login l = LOGIN(.user = "erin", .answers = {ANSWER_CODE});
+
+	(void)state;
+	config(NULL, uri_starttls, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_AUTH_ERR, "PAM_AUTH_ERR");
+	assert_outcome("unmapped");
+	assert_log(
+	    "ldap: user erin: value 1 of mobile is not a valid phone number (14 characters), "
+	    "skipped");
+	assert_nothing_sent();
+}
+
+static void first_value_that_is_a_number_wins(void **state)
+{
+	struct h_login l = LOGIN(.user = "gina", .answers = {ANSWER_CODE});
+
+	(void)state;
+	config("default_country_code = \"1\"", uri_starttls, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_sent_to("+14155550101");
+	assert_log("value 1 of mobile is not a valid phone number (21 characters)");
+}
+
+static void entry_without_value(void **state)
+{
+	struct h_login l = LOGIN(.user = "hank", .answers = {ANSWER_CODE});
+
+	(void)state;
+	config("unmapped = \"ignore\"", uri_starttls, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_PERM_DENIED, "PAM_IGNORE"); /* the only module */
+	assert_log("ldap: user hank: the entry has no mobile");
+	assert_nothing_sent();
+}
+
+static void value_that_is_not_a_number(void **state)
+{
+	struct h_login l = LOGIN(.user = "ivan", .answers = {ANSWER_CODE});
+
+	(void)state;
+	config("unmapped = \"fallback\"", uri_starttls, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	assert_outcome("unmapped");
+	assert_log("value 1 of mobile is not a valid phone number (3 characters)");
+	assert_nothing_sent();
+}
+
+static void user_not_in_directory(void **state)
+{
+	struct h_login l = LOGIN(.user = "nobody", .answers = {ANSWER_CODE});
+
+	(void)state;
+	config(NULL, uri_starttls, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_AUTH_ERR, "PAM_AUTH_ERR");
+	assert_outcome("unmapped");
+	assert_log("ldap: user nobody: no entry");
+	assert_nothing_sent();
+}
+
+static void two_entries_are_an_error(void **state)
+{
+	struct h_login l = LOGIN(.user = "twin", .answers = {ANSWER_CODE});
+
+	(void)state;
+	config(NULL, uri_starttls, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_SERVICE_ERR, "PAM_SERVICE_ERR");
+	assert_log("more than one entry under \"" BASE "\" matches (uid=%u) for user twin");
+	assert_nothing_sent();
+}
+
+static void base_that_does_not_exist(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+
+	(void)state;
+	cfg_base = "ou=nowhere," BASE;
+	config(NULL, uri_starttls, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_SERVICE_ERR, "PAM_SERVICE_ERR");
+	assert_log("cannot search under base: No such object");
+	assert_nothing_sent();
+}
+
+static void custom_filter_and_attribute(void **state)
+{
+	struct h_login l = LOGIN(.user = "judy", .answers = {ANSWER_CODE});
+
+	(void)state;
+	config_bind("default_country_code = \"44\"", uri_starttls,
+		    "  filter = \"(&(objectClass=inetOrgPerson)(uid=%u))\"\n"
+		    "  attribute = \"telephoneNumber\"");
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_sent_to("+14155550101");
+}
+
+/* ---- lookup order: inline, users_file, then the directory */
+
+static void inline_and_users_file_come_first(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+
+	(void)state;
+	/* The directory says +44 for dora and +1 for kate. */
+	config("user dora { phone = \"+1 415 555 0101\" }", uri_starttls, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_sent_to("+14155550101");
+
+	h_mock_reset();
+	h_users_file("kate +44 20 7946 0958\n");
+	l = LOGIN(.user = "kate", .answers = {ANSWER_CODE});
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_sent_to("+442079460958");
+}
+
+static void directory_not_asked_when_mapped(void **state)
+{
+	struct h_login l = LOGIN(.user = "alice", .answers = {ANSWER_CODE});
+
+	(void)state;
+	config(NULL, uri_dead, NULL); /* alice is an inline entry */
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_null(strstr(h_log(), "ldap:"));
+}
+
+/* ---- bind */
+
+static void protected_attribute_needs_the_bind(void **state)
+{
+	struct h_login l = LOGIN(.user = "judy", .answers = {ANSWER_CODE});
+
+	(void)state;
+	config(NULL, uri_starttls, "  attribute = \"telephoneNumber\"");
+	h_run(&l);
+	assert_result(&l, PAM_AUTH_ERR, "PAM_AUTH_ERR");
+	assert_log("ldap: user judy: the entry has no telephoneNumber");
+
+	h_mock_reset();
+	config_bind(NULL, uri_starttls, "  attribute = \"telephoneNumber\"");
+	l = LOGIN(.user = "judy", .answers = {ANSWER_CODE});
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_sent_to("+14155550101");
+}
+
+static void wrong_password_secure(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+
+	(void)state;
+	password_file("wrong-secret\n", 0600);
+	config_bind(NULL, uri_starttls, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	assert_outcome("directory_unavailable");
+	assert_log("bind failed: Invalid credentials");
+	assert_nothing_sent();
+}
+
+static void wrong_password_not_retried_elsewhere(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	char uris[512];
+
+	(void)state;
+	/* SECURITY: every refused bind counts toward the account's lockout. */
+	password_file("wrong-secret\n", 0600);
+	snprintf(uris, sizeof(uris), "%s %s", uri_starttls, uri_ldaps);
+	config_bind(NULL, uris, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	assert_null(strstr(h_log(), uri_ldaps));
+}
+
+static void wrong_password_safe(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+
+	(void)state;
+	password_file("wrong-secret\n", 0600);
+	config_bind("failmode = \"safe\"", uri_starttls, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_outcome("directory_unavailable");
+	assert_nothing_sent();
+}
+
+static void password_file_unsafe_or_missing(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+
+	(void)state;
+	password_file(PASSWORD "\n", 0644);
+	config_bind(NULL, uri_starttls, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_SERVICE_ERR, "PAM_SERVICE_ERR");
+	assert_log("bindpw: refusing to use it: readable by group or others");
+
+	unlink(pwfile);
+	h_run(&l);
+	assert_result(&l, PAM_SERVICE_ERR, "PAM_SERVICE_ERR");
+	assert_log("bindpw: does not exist");
+
+	config(NULL, uri_starttls, "  bind_dn = \"" READER "\"");
+	h_run(&l);
+	assert_result(&l, PAM_SERVICE_ERR, "PAM_SERVICE_ERR");
+	assert_log("ldap: bind_dn and bind_password_file go together");
+	assert_nothing_sent();
+}
+
+/* ---- filters */
+
+static void filter_without_valid_syntax(void **state)
+{
+	static const char *const filters[] = {
+	    "(uid=%u",		  /* unbalanced: refused before connecting */
+	    "(&(uid=%u)(bogus))", /* balanced but no filter: libldap's verdict */
+	    "(uid=alice)",	  /* no %u: every user would get alice's number */
+	    "(uid=%U)",		  /* a typo */
+	};
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	char more[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+		snprintf(more, sizeof(more), "  filter = \"%s\"", filters[i]);
+		config(NULL, uri_starttls, more);
+		h_run(&l);
+		assert_result(&l, PAM_SERVICE_ERR, "PAM_SERVICE_ERR");
+		assert_outcome("config_error");
+		assert_log("ldap: filter \"");
+	}
+	assert_nothing_sent();
+}
+
+/* ---- hostile user names */
+
+static void hostile_names_match_nothing(void **state)
+{
+	static const char *const names[] = {
+	    "*",       "vic*",	       "*)(uid=victim", "alice)(uid=*",	   "\\", "\\2a",
+	    "victim)", "(uid=victim)", "x)(|(uid=*",	"nobody\0)(uid=*", /* cut at the NUL by C
+									      and by PAM */
+	};
+	struct h_login l;
+	size_t i;
+
+	(void)state;
+	/* Under ou=hostile only uid=victim would answer an unescaped wildcard. */
+	cfg_base = "ou=hostile," BASE;
+	config(NULL, uri_starttls, NULL);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		l = LOGIN(.user = names[i], .answers = {ANSWER_CODE});
+		h_run(&l);
+		if (l.rc != PAM_AUTH_ERR || !h_log_has("outcome=unmapped ")) {
+			fprintf(stderr, "name %s; log:\n%s", names[i], h_log());
+			fail();
+		}
+	}
+	assert_nothing_sent();
+}
+
+static void names_with_metacharacters_match_themselves(void **state)
+{
+	static const char *const names[] = {"paren(s)", "back\\slash"};
+	struct h_login l;
+	size_t i;
+
+	(void)state;
+	cfg_base = "ou=hostile," BASE;
+	config(NULL, uri_starttls, NULL);
+	for (i = 0; i < 2; i++) {
+		h_mock_reset();
+		l = LOGIN(.user = names[i], .answers = {ANSWER_CODE});
+		h_run(&l);
+		assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+		assert_sent_to("+14155550101"); /* not victim's +44 */
+	}
+}
+
+static void long_name(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	char name[301];
+
+	(void)state;
+	memset(name, '*', 300);
+	name[300] = '\0';
+	cfg_base = "ou=hostile," BASE;
+	config(NULL, uri_starttls, NULL);
+	l.user = name;
+	h_run(&l);
+	assert_result(&l, PAM_AUTH_ERR, "PAM_AUTH_ERR");
+	assert_outcome("invalid_user_name"); /* the module stops it first */
+	assert_nothing_sent();
+}
+
+/* The same names straight to the lookup, without the module's own check of
+ * the user name in front. */
+static void capture(void *ctx, int prio, const char *msg)
+{
+	(void)ctx;
+	(void)prio;
+	(void)msg;
+}
+
+static struct tgotp_ldap_config direct_config(const char *uri, const char *base)
+{
+	struct tgotp_ldap_config c = {0};
+
+	c.enabled = true;
+	c.uri = (char *)(uintptr_t)uri;
+	c.base = (char *)(uintptr_t)base;
+	c.filter = (char *)(uintptr_t) "(uid=%u)";
+	c.attribute = (char *)(uintptr_t) "mobile";
+	c.bind_dn = (char *)(uintptr_t) "";
+	c.bind_password_file = (char *)(uintptr_t) "";
+	c.starttls = true;
+	c.ca_file = ca;
+	c.timeout = 5;
+	return c;
+}
+
+static void hostile_names_direct(void **state)
+{
+	static const char *const names[] = {"*",    "vic\001tim", "vic\ntim", "*)(uid=*))(|(uid=*",
+					    "\\5c", "\x80*",	  ""};
+	struct tgotp_ldap_config c = direct_config(uri_starttls, "ou=hostile," BASE);
+	struct tgotp_log log = {capture, NULL, true};
+	char phone[TGOTP_PHONE_MAX], name[301];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_int_equal(tgotp_ldap_lookup(&c, "1", names[i], phone, &log),
+				 TGOTP_LOOKUP_NOT_FOUND);
+		assert_string_equal(phone, "");
+	}
+	memset(name, '*', 300);
+	name[300] = '\0';
+	assert_int_equal(tgotp_ldap_lookup(&c, "1", name, phone, &log), TGOTP_LOOKUP_NOT_FOUND);
+	assert_int_equal(tgotp_ldap_lookup(&c, "1", "paren(s)", phone, &log), TGOTP_LOOKUP_FOUND);
+	assert_string_equal(phone, "+14155550101");
+}
+
+/* ---- TLS */
+
+static void certificate_from_another_ca(void **state)
+{
+	const char *uris[] = {uri_other, uri_other_ldaps};
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		config(NULL, uris[i], NULL);
+		h_run(&l);
+		assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+		assert_outcome("directory_unavailable");
+		assert_log("is the server certificate from the CA in ca_file");
+	}
+	assert_nothing_sent();
+}
+
+static void certificate_for_another_host(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+
+	(void)state;
+	config(NULL, uri_wronghost, NULL); /* 127.0.0.2: not in the certificate */
+	h_run(&l);
+	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	assert_log("is the server certificate from the CA in ca_file");
+	assert_nothing_sent();
+}
+
+static void ca_file_of_another_ca(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+
+	(void)state;
+	cfg_ca = other_ca;
+	config("failmode = \"safe\"", uri_ldaps, NULL);
+	h_run(&l);
+	/* safe mode lets in without a code; the log says why */
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_outcome("directory_unavailable");
+	assert_log("is the server certificate from the CA in ca_file");
+	assert_nothing_sent();
+}
+
+static void ca_file_unreadable(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	char path[600];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/nothing.pem", h_dir());
+	cfg_ca = path;
+	config(NULL, uri_starttls, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_SERVICE_ERR, "PAM_SERVICE_ERR");
+	assert_log("cannot set up TLS");
+}
+
+/* ---- the directory cannot be reached */
+
+static void first_uri_dead_second_answers(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	char uris[512], needle[300];
+
+	(void)state;
+	snprintf(uris, sizeof(uris), "%s %s", uri_dead, uri_ldaps);
+	config_bind(NULL, uris, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	snprintf(needle, sizeof(needle), "ldap: %s: ", uri_dead);
+	assert_log(needle);
+	assert_log("Can't contact LDAP server");
+}
+
+static void every_uri_dead(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	char uris[512];
+
+	(void)state;
+	snprintf(uris, sizeof(uris), "%s ldaps://127.0.0.1:1", uri_dead);
+	config_bind(NULL, uris, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	assert_outcome("directory_unavailable");
+	assert_log("ldap: user dora: the directory cannot be reached");
+
+	config_bind("failmode = \"safe\"", uris, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_outcome("directory_unavailable");
+	assert_nothing_sent();
+}
+
+static void stall_slapd(void)
+{
+	assert_int_equal(kill(slapd_pid, SIGSTOP), 0);
+	stalled = true;
+}
+
+/* SIGSTOP: the kernel still accepts connections, nothing answers. */
+static void stalled_slapd_times_out(void **state)
+{
+	const char *uris[] = {uri_starttls, uri_ldaps};
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	size_t i;
+
+	(void)state;
+	cfg_timeout = 1;
+	stall_slapd();
+	for (i = 0; i < 2; i++) {
+		config_bind(NULL, uris[i], NULL);
+		h_run(&l);
+		assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+		assert_outcome("directory_unavailable");
+		if (l.seconds < 0.9 || l.seconds > 4.0)
+			fail_msg("%s: the lookup took %.2f s with timeout = 1", uris[i], l.seconds);
+	}
+	assert_nothing_sent();
+}
+
+static void stalled_first_uri_second_answers(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	char uris[512];
+
+	(void)state;
+	stall_slapd();
+	/* both servers' CAs trusted, so that the second one may answer */
+	cfg_ca = both_cas;
+	cfg_timeout = 1;
+	snprintf(uris, sizeof(uris), "%s %s", uri_ldaps, uri_other);
+	config(NULL, uris, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_sent_to("+442079460958");
+	assert_true(l.seconds >= 0.9);
+}
+
+/* A server that reads the first request of every connection and resets it:
+ * libldap then writes its goodbye to a closed socket, and SIGPIPE must not
+ * kill the host (sudo and login do not ignore it). */
+static void *resetter(void *arg)
+{
+	struct linger lg = {1, 0};
+	int s = *(int *)arg, c;
+	char buf[512];
+
+	while ((c = accept(s, NULL, NULL)) >= 0) {
+		if (recv(c, buf, sizeof(buf), 0) < 0)
+			break;
+		setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(c);
+	}
+	return NULL;
+}
+
+static void server_resets_connection(void **state)
+{
+	static const char *const schemes[] = {"ldap", "ldaps"};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	socklen_t alen = sizeof(a);
+	sigset_t pipe_only;
+	char uri[64];
+	pthread_t t;
+	size_t i;
+	int s;
+
+	(void)state;
+	/* as in a host that neither ignores nor blocks it */
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	pthread_sigmask(SIG_UNBLOCK, &pipe_only, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(s >= 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(s, 8), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &alen), 0);
+	assert_int_equal(pthread_create(&t, NULL, resetter, &s), 0);
+	for (i = 0; i < 2; i++) {
+		snprintf(uri, sizeof(uri), "%s://127.0.0.1:%d", schemes[i], ntohs(a.sin_port));
+		config_bind(NULL, uri, NULL);
+		h_run(&l); /* without the module's care, SIGPIPE ends the test here */
+		assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	}
+	shutdown(s, SHUT_RDWR);
+	pthread_join(t, NULL);
+	close(s);
+}
+
+/* Stops the second slapd for good: keep this among the last tests. */
+static void slapd_stopped(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	int i;
+
+	(void)state;
+	assert_int_equal(kill(other_pid, SIGTERM), 0);
+	for (i = 0; i < 100 && kill(other_pid, 0) == 0; i++)
+		usleep(50000);
+	config(NULL, uri_other, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	assert_log("Can't contact LDAP server");
+}
+
+/* ---- speed: one lookup with StartTLS and a bind */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void lookup_speed(void **state)
+{
+	struct tgotp_ldap_config c = direct_config(uri_starttls, BASE);
+	struct tgotp_log log = {capture, NULL, false};
+	const char *preload = getenv("LD_PRELOAD");
+	bool slow = preload && strstr(preload, "vgpreload"); /* valgrind */
+	int i, n = slow ? 10 : 100;
+	char phone[TGOTP_PHONE_MAX];
+	struct timespec t0, t1;
+	double ms[100];
+
+	(void)state;
+	c.bind_dn = (char *)(uintptr_t)READER;
+	c.bind_password_file = pwfile;
+	for (i = 0; i < n; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		assert_int_equal(tgotp_ldap_lookup(&c, "", "dora", phone, &log),
+				 TGOTP_LOOKUP_FOUND);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms[i] =
+		    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	}
+	qsort(ms, (size_t)n, sizeof(ms[0]), cmp_double);
+	printf("lookup with StartTLS and bind: median %.2f ms, min %.2f, max %.2f (%d runs)\n",
+	       ms[n / 2], ms[0], ms[n - 1], n);
+	if (!slow)
+		assert_true(ms[n / 2] < 50.0);
+}
+
+static const char *need(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v) {
+		printf("SKIP: %s is not set: slapd was not started (tests/ldap/slapd-start.sh)\n",
+		       name);
+		exit(77);
+	}
+	return v;
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    T(starttls_bind_international),
+	    T(ldaps_anonymous_national_number),
+	    T(double_zero_prefix),
+	    T(national_number_without_country_code),
+	    T(first_value_that_is_a_number_wins),
+	    T(entry_without_value),
+	    T(value_that_is_not_a_number),
+	    T(user_not_in_directory),
+	    T(two_entries_are_an_error),
+	    T(base_that_does_not_exist),
+	    T(custom_filter_and_attribute),
+	    T(inline_and_users_file_come_first),
+	    T(directory_not_asked_when_mapped),
+	    T(protected_attribute_needs_the_bind),
+	    T(wrong_password_secure),
+	    T(wrong_password_not_retried_elsewhere),
+	    T(wrong_password_safe),
+	    T(password_file_unsafe_or_missing),
+	    T(filter_without_valid_syntax),
+	    T(hostile_names_match_nothing),
+	    T(names_with_metacharacters_match_themselves),
+	    T(long_name),
+	    T(hostile_names_direct),
+	    T(certificate_from_another_ca),
+	    T(certificate_for_another_host),
+	    T(ca_file_of_another_ca),
+	    T(ca_file_unreadable),
+	    T(first_uri_dead_second_answers),
+	    T(every_uri_dead),
+	    T(stalled_slapd_times_out),
+	    T(stalled_first_uri_second_answers),
+	    T(server_resets_connection),
+	    T(lookup_speed),
+	    T(slapd_stopped), /* last: it stops the second slapd */
+	};
+	const char *skip = getenv("TGOTP_LDAP_SKIP");
+
+	if (geteuid() != 0) {
+		printf("SKIP: the LDAP tests need root: slapd and the module's root-owned files\n");
+		return 77;
+	}
+	if (skip) {
+		printf("SKIP: %s\n", skip);
+		return 77;
+	}
+	uri_starttls = need("TGOTP_LDAP_URI");
+	uri_ldaps = need("TGOTP_LDAPS_URI");
+	uri_other = need("TGOTP_LDAP_OTHER_URI");
+	uri_other_ldaps = need("TGOTP_LDAPS_OTHER_URI");
+	uri_wronghost = need("TGOTP_LDAPS_WRONGHOST_URI");
+	uri_dead = need("TGOTP_LDAP_DEAD_URI");
+	/* SECURITY: libldap reads these when it starts (as ldap.conf would
+	 * say them); the module's own TLS settings must win over both. */
+	setenv("LDAPTLS_REQCERT", "never", 1);
+	setenv("LDAPTLS_CACERT", "/dev/null", 1);
+	slapd_pid = (pid_t)atoi(need("TGOTP_LDAP_PID"));
+	other_pid = (pid_t)atoi(need("TGOTP_LDAP_OTHER_PID"));
+	return cmocka_run_group_tests_name("ldap_integration", tests, group_setup, group_teardown);
+}
