@@ -1,0 +1,365 @@
+# shellcheck shell=bash
+# Common code of the system tests (tests/system/test_*.sh): real programs
+# (sshd, ssh, sudo, login) with pam_tgotp in their PAM stack, against the
+# mock Gateway, without touching the machine's own configuration.
+#
+# How: the test re-runs itself in a private mount namespace (unshare -m,
+# propagation private) and lays a throw-away overlay (upper layer on a tmpfs)
+# over /etc, /var, /run, /dev and the PAM module directory. Inside, it writes
+# /etc/pam.d/<service> from conf/pam.d, /etc/security/pam_tgotp.conf, the test
+# users (useradd), installs the built module as <moduledir>/pam_tgotp.so and
+# puts a syslog catcher on /dev/log. Nothing of it is visible outside the
+# namespace, and all of it vanishes with the namespace's last process.
+#
+# Environment (exported by tests/run-tests.sh): TGOTP_MOCK_PORTS (ports file
+# of the running mock), TGOTP_CERTS (its CA), TGOTP_MODULE (the built module).
+# Without them the test starts its own mock and uses build/pam_tgotp.so.
+#
+# SYS_KEEP=DIR keeps the terminal transcripts and logs there for a look.
+#
+# Output: "PASS: ..." / "FAIL: ..." lines, then "N passed, N failed"; exit 1
+# on any failure; exit 77 after "SKIP: reason" when it cannot run here.
+
+set -uo pipefail
+SYS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$SYS_DIR/../.." && pwd)
+SYS_TIME_LIMIT=${SYS_TIME_LIMIT:-100} # seconds for one whole test script
+SYS_PASSED=0
+SYS_FAILED=0
+SYS_USERS=()
+SYS_CASE=0
+SYS_RC=0
+SYS_LOG=/dev/null # transcript of the current case
+SYS_SYSLOG_MARK=0
+SYS_SYSLOG_OK=0
+T=
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+pass() {
+	echo "PASS: $*"
+	SYS_PASSED=$((SYS_PASSED + 1))
+}
+
+# fail TEXT: one failure, with the case's transcript and module log for
+# whoever reads the test output.
+fail() {
+	echo "FAIL: $*"
+	SYS_FAILED=$((SYS_FAILED + 1))
+	if [ -s "$SYS_LOG" ]; then
+		echo "  --- terminal of case $SYS_CASE ($SYS_LOG):"
+		tr -d '\r' <"$SYS_LOG" | tail -n 25 | sed 's/^/  | /'
+	fi
+	echo "  --- syslog since the case began:"
+	sys_syslog_since_case | tail -n 15 | sed 's/^/  | /'
+}
+
+# check DESCRIPTION COMMAND...: PASS when COMMAND succeeds.
+check() {
+	local what=$1
+	shift
+	if [ "$SYS_SYSLOG_OK" != 1 ] && [[ $1 == logged || $1 == not_logged || $1 == logged_at ]]; then
+		echo "NOTE: not checked, the module's log is not captured here: $what"
+		return 0
+	fi
+	if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+# ---------------------------------------------------------------- set-up
+
+# sys_begin PROGRAM...: skips unless root with every PROGRAM; then re-runs
+# the calling script inside a private mount namespace and prepares it.
+sys_begin() {
+	local p
+	[ "$(id -u)" = 0 ] || skip "needs root (test users, a private mount namespace); CI runs it as root"
+	for p in unshare mount umount useradd userdel chpasswd setpriv python3 "$@"; do
+		command -v "$p" >/dev/null 2>&1 ||
+			skip "$p is not installed (tests/install-deps.sh installs what these tests need)"
+	done
+	if [ "${TGOTP_SYS_NS:-}" != 1 ]; then
+		unshare -m --propagation private true 2>/dev/null ||
+			skip "cannot create a private mount namespace here (unshare -m needs CAP_SYS_ADMIN)"
+		exec unshare -m --propagation private env TGOTP_SYS_NS=1 bash "$0"
+	fi
+	SYS_T0=${EPOCHREALTIME/,/.}
+	SYS_PY=$(command -v python3)
+	SYSTOOL=("$SYS_PY" "$SYS_DIR/systool.py")
+	sys_steps
+	T=$(mktemp -d /tmp/tgotp-system.XXXXXX) || exit 2
+	trap sys_cleanup EXIT
+	trap 'exit 143' TERM INT HUP
+	mount -t tmpfs -o mode=0755,size=64m tgotp-system "$T" || skip "cannot mount a tmpfs"
+	mkdir -p "$T/home" "$T/cases" "$T/ovl" "$T/keep"
+	sys_watchdog &
+	SYS_PAMDIR=$(sys_pam_moduledir) || skip "no PAM module directory (pam_unix.so not found)"
+	local d
+	for d in /etc /var /run "$SYS_PAMDIR"; do
+		sys_overlay "$d" || skip "cannot lay an overlay over $d (overlayfs)"
+	done
+	sys_start_syslog
+	sys_start_mock
+	# Our own copy: another run-tests.sh on the same build directory would
+	# replace the file while we run.
+	cp "$TGOTP_MOCK_PORTS" "$T/ports.json" && export TGOTP_MOCK_PORTS=$T/ports.json
+	install -m 0644 "$TGOTP_MODULE" "$SYS_PAMDIR/pam_tgotp.so"
+	printf 'test-token\n' >/etc/security/pam_tgotp.token
+	chmod 0600 /etc/security/pam_tgotp.token
+	mkdir -p /run/sshd /run/sudo
+	chmod 0755 /run/sshd
+}
+
+sys_pam_moduledir() {
+	local d
+	for d in /lib/*/security /usr/lib/*/security /lib64/security /usr/lib64/security /lib/security; do
+		[ -e "$d/pam_unix.so" ] && { readlink -f "$d"; return 0; }
+	done
+	return 1
+}
+
+# sys_overlay DIR: a writable overlay on DIR whose upper layer lives in the
+# test's tmpfs. Mounts below DIR (e.g. /dev/pts, /etc/hosts in a container)
+# are moved back on top, so they keep working.
+sys_overlay() {
+	local dir=$1 key i=0 m
+	local -a subs=()
+	key=$(printf '%s' "$dir" | tr / _)
+	mapfile -t subs < <(awk -v d="$dir/" 'index($5, d) == 1 && !seen[$5]++ { print $5 }' \
+		/proc/self/mountinfo)
+	for m in "${subs[@]}"; do
+		mkdir -p "$T/keep/$key.$i"
+		[ -d "$m" ] || { rmdir "$T/keep/$key.$i"; touch "$T/keep/$key.$i"; }
+		mount --bind "$m" "$T/keep/$key.$i" || return 1
+		i=$((i + 1))
+	done
+	mkdir -p "$T/ovl/$key/upper" "$T/ovl/$key/work"
+	mount -t overlay tgotp-overlay \
+		-o "lowerdir=$dir,upperdir=$T/ovl/$key/upper,workdir=$T/ovl/$key/work" "$dir" || return 1
+	i=0
+	for m in "${subs[@]}"; do
+		mount --move "$T/keep/$key.$i" "$m" || return 1
+		i=$((i + 1))
+	done
+}
+
+# The module logs through syslog(3), i.e. /dev/log: an overlay on /dev gives
+# the namespace its own /dev/log, read by systool.py into $T/syslog.
+# When /dev cannot be overlaid, a /dev/log that exists (a syslog daemon's)
+# can still be covered with a bind mount of ours.
+sys_start_syslog() {
+	local sock=/dev/log _
+	: >"$T/syslog"
+	if sys_overlay /dev; then
+		rm -f /dev/log
+	elif [ -S /dev/log ]; then
+		sock=$T/log.sock
+	else
+		echo "NOTE: no overlay on /dev and no /dev/log here: the module's log is not captured"
+		return 0
+	fi
+	"${SYSTOOL[@]}" syslog "$sock" "$T/syslog" 2>>"$T/syslog.err" &
+	for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+	if [ "$sock" != /dev/log ]; then
+		mount --bind "$sock" /dev/log 2>/dev/null || sock=
+	fi
+	if [ -S "$sock" ]; then SYS_SYSLOG_OK=1; else
+		echo "NOTE: the syslog catcher did not start: the module's log is not captured"
+	fi
+}
+
+sys_syslog_since_case() {
+	tail -c +"$((SYS_SYSLOG_MARK + 1))" "$T/syslog" 2>/dev/null
+}
+
+sys_start_mock() {
+	if [ -n "${TGOTP_MOCK_PORTS:-}" ]; then
+		[ -s "$TGOTP_MOCK_PORTS" ] || skip "TGOTP_MOCK_PORTS=$TGOTP_MOCK_PORTS is empty"
+		[ -f "${TGOTP_MODULE:-}" ] || skip "TGOTP_MODULE is not a file"
+		return 0
+	fi
+	# Run by hand: our own mock, certificates and the default build.
+	export TGOTP_MODULE=${TGOTP_MODULE:-$TOP/build/pam_tgotp.so}
+	[ -f "$TGOTP_MODULE" ] || skip "no $TGOTP_MODULE: run make first"
+	export TGOTP_CERTS=$T/certs TGOTP_MOCK_PORTS=$T/mock.ports
+	"$TOP/tests/certs/gen-certs.sh" "$TGOTP_CERTS" || skip "gen-certs.sh failed"
+	"$SYS_PY" "$TOP/tests/mock/mock_gateway.py" --certs "$TGOTP_CERTS" \
+		--ports-file "$TGOTP_MOCK_PORTS" --quiet --max-attempts 5 >"$T/mock.log" 2>&1 &
+	local _
+	for _ in $(seq 100); do [ -s "$TGOTP_MOCK_PORTS" ] && return 0; sleep 0.1; done
+	skip "the mock Gateway did not start: $(cat "$T/mock.log")"
+}
+
+# Whatever happens, the script ends within SYS_TIME_LIMIT seconds.
+sys_watchdog() {
+	trap - EXIT TERM INT HUP
+	sleep "$SYS_TIME_LIMIT" &
+	wait $!
+	echo "FAIL: time limit of ${SYS_TIME_LIMIT}s reached"
+	sys_kill_namespace "$$" "$BASHPID"
+	kill -TERM "$$" 2>/dev/null
+}
+
+# sys_kill_namespace PID...: ends every process of this private mount
+# namespace (all of them were started by this test) except the PIDs given:
+# SIGTERM, up to 2 s to go, then SIGKILL.
+sys_kill_namespace() {
+	local self ns p pid _
+	local -a pids=()
+	self=$(readlink /proc/self/ns/mnt)
+	for p in /proc/[0-9]*; do
+		pid=${p#/proc/}
+		[[ " $* $BASHPID " == *" $pid "* ]] && continue
+		ns=$(readlink "$p/ns/mnt" 2>/dev/null) || continue
+		[ "$ns" = "$self" ] && pids+=("$pid")
+	done
+	[ ${#pids[@]} -gt 0 ] || return 0
+	kill -TERM "${pids[@]}" 2>/dev/null
+	for _ in $(seq 40); do
+		kill -0 "${pids[@]}" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	kill -KILL "${pids[@]}" 2>/dev/null
+}
+
+sys_cleanup() {
+	local rc=$? u
+	trap - EXIT TERM INT HUP
+	set +e
+	for u in "${SYS_USERS[@]}"; do
+		userdel -f -r "$u" >/dev/null 2>&1
+	done
+	sys_kill_namespace "$$"
+	if [ -n "${SYS_KEEP:-}" ] && [ -n "$T" ]; then
+		mkdir -p "$SYS_KEEP" && cp -r "$T/cases" "$T"/*.log "$T"/*.err "$T/syslog" "$SYS_KEEP/" 2>/dev/null
+	fi
+	cd /
+	if [ -n "$T" ]; then
+		umount -l "$T" 2>/dev/null
+		rmdir "$T" 2>/dev/null
+	fi
+	exit "$rc"
+}
+
+# sys_end: the summary line and the exit status.
+sys_end() {
+	if [ -s "$T/syslog" ] && [ "${SYS_SHOW_SYSLOG:-1}" = 1 ]; then
+		echo "--- module log (syslog inside the test's namespace):"
+		grep -a 'pam_tgotp\|pam_oath\|sshd\|sudo' "$T/syslog" | sed 's/^/  | /'
+	fi
+	echo "# done at $(sys_elapsed) s"
+	echo "$SYS_PASSED passed, $SYS_FAILED failed"
+	[ "$SYS_FAILED" = 0 ] && exit 0
+	exit 1
+}
+
+# ---------------------------------------------------------------- the machine inside
+
+# sys_useradd NAME PASSWORD: a test user (names start "tgotptest") with a
+# home in the tmpfs, removed again at the end.
+sys_useradd() {
+	local name=$1 pw=$2
+	case $name in tgotptest*) ;; *) echo "bad test user name $name" >&2; exit 2 ;; esac
+	useradd -m -d "$T/home/$name" -s /bin/bash "$name" || { fail "useradd $name"; return 1; }
+	SYS_USERS+=("$name")
+	printf '%s:%s\n' "$name" "$pw" | chpasswd || fail "chpasswd $name"
+}
+
+# sys_config [TEXT]: /etc/security/pam_tgotp.conf = the shipped example
+# (conf/pam_tgotp.conf, all comments) + the settings pointing at the mock
+# + TEXT. The numbers: tgotptest1 on Telegram, tgotptest2 on a number the
+# mock says is not on Telegram (999...), tgotptest3 has none.
+# shellcheck disable=SC2120 # TEXT is optional
+sys_config() {
+	local api
+	api="https://127.0.0.1:$("${SYSTOOL[@]}" mock port gateway)"
+	{
+		cat "$TOP/conf/pam_tgotp.conf"
+		cat <<-EOF
+
+			# ---- the system tests
+			api_url = "${SYS_API_URL:-$api}"
+			ca_file = "$TGOTP_CERTS/ca.pem"
+			timeout = 3
+			max_tries = 2
+			rate_limit = 100
+			user tgotptest1 { phone = "+44 20 7946 0958" }
+			user tgotptest2 { phone = "+999 555 0100 12" }
+			${1:-}
+		EOF
+	} >/etc/security/pam_tgotp.conf
+	chmod 0600 /etc/security/pam_tgotp.conf
+}
+
+# sys_pam SERVICE FILE [SED-SCRIPT]: /etc/pam.d/SERVICE = conf/pam.d/FILE,
+# optionally edited by SED-SCRIPT (only to switch to an alternative that
+# the file itself documents).
+sys_pam() {
+	local service=$1 file=$2 script=${3:-}
+	if [ -n "$script" ]; then
+		sed -E "$script" "$TOP/conf/pam.d/$file" >"/etc/pam.d/$service"
+		if cmp -s "$TOP/conf/pam.d/$file" "/etc/pam.d/$service"; then
+			fail "the edit \"$script\" changed nothing in conf/pam.d/$file"
+		fi
+	else
+		cp "$TOP/conf/pam.d/$file" "/etc/pam.d/$service"
+	fi
+	chmod 0644 "/etc/pam.d/$service"
+}
+
+# The TOTP secret of every test user in /etc/users.oath (pam_oath).
+SYS_OATH_KEY=3132333435363738393031323334353637383930
+sys_oath_users() {
+	local u
+	: >/etc/users.oath
+	chmod 0600 /etc/users.oath
+	for u in "$@"; do
+		printf 'HOTP/T30/6\t%s\t-\t%s\n' "$u" "$SYS_OATH_KEY" >>/etc/users.oath
+	done
+}
+SYS_OATH_CODE="oathtool --totp $SYS_OATH_KEY"
+
+# ---------------------------------------------------------------- one case
+
+# sys_case TITLE: a fresh mock (no messages, counters at zero) and transcript.
+sys_case() {
+	SYS_CASE=$((SYS_CASE + 1))
+	SYS_LOG="$T/cases/$SYS_CASE.txt"
+	: >"$SYS_LOG"
+	SYS_SYSLOG_MARK=$(stat -c %s "$T/syslog" 2>/dev/null || echo 0)
+	"${SYSTOOL[@]}" mock reset || fail "mock reset"
+	echo "# case $SYS_CASE (at $(sys_elapsed) s): $*"
+}
+
+sys_elapsed() {
+	awk -v a="$SYS_T0" -v b="${EPOCHREALTIME/,/.}" 'BEGIN { printf "%.1f", b - a }'
+}
+
+# sys_drive [--timeout S] STEP... -- COMMAND...: COMMAND on a pseudo-terminal
+# driven by systool.py; its exit status in SYS_RC, its output in SYS_LOG.
+sys_drive() {
+	"${SYSTOOL[@]}" pty --timeout 15 --log "$SYS_LOG" "$@" 2>>"$T/drive.err"
+	SYS_RC=$?
+}
+
+# Steps typing the code the mock just sent, a wrong one, a TOTP code.
+# shellcheck disable=SC2034 # used by the test scripts
+sys_steps() {
+	local tool
+	tool=$(printf '%q ' "${SYSTOOL[@]}")
+	CODE=(-c "$tool mock code")
+	WRONG=(-c "$tool mock wrong")
+	OATH=(-c "$SYS_OATH_CODE")
+}
+
+said() { tr -d '\r' <"$SYS_LOG" | grep -qF -- "$1"; }
+not_said() { ! said "$1"; }
+rc_is() { [ "$SYS_RC" = "$1" ]; }
+rc_is_not() { [ "$SYS_RC" != "$1" ]; }
+sends_are() { [ "$("${SYSTOOL[@]}" mock sends)" = "$1" ]; }
+logged() { sys_syslog_since_case | grep -qF -- "$1"; }
+not_logged() { [ -s "$T/syslog" ] && ! logged "$1"; }
+# logged_at FACILITY.LEVEL TEXT: a line with TEXT at that level.
+logged_at() { sys_syslog_since_case | grep -F -- "$2" | grep -q "^$1 "; }
+count_said() { tr -d '\r' <"$SYS_LOG" | grep -cF -- "$1"; }

@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# Real sshd on a loopback port and the real ssh client on a terminal, with
+# conf/pam.d/sshd + conf/sshd_config.d/pam_tgotp.conf (key, then code), then
+# conf/pam.d/sshd-password + conf/sshd_config.d/pam_tgotp-password.conf
+# (password, then code, both through PAM), and the fallback stanza.
+# shellcheck disable=SC2016 # $((...)) in single quotes is for the far side
+. "$(dirname "$0")/lib.sh"
+SSHD=/usr/sbin/sshd
+sys_begin "$SSHD" ssh ssh-keygen oathtool
+
+PW=Tgotp-test-pw-1
+for u in tgotptest1 tgotptest2 tgotptest3; do sys_useradd "$u" "$PW"; done
+sys_config
+sys_oath_users tgotptest1 tgotptest2 tgotptest3
+cp "$TOP/conf/pam.d/fallback-oath" /etc/pam.d/fallback-oath
+chmod 0644 /etc/pam.d/fallback-oath
+
+# Keys: the host's, and one client key that every test user accepts.
+mkdir -p "$T/ssh/sshd_config.d"
+ssh-keygen -q -t ed25519 -N '' -C tgotptest-host -f "$T/ssh/host_ed25519_key" || skip "ssh-keygen failed"
+ssh-keygen -q -t ed25519 -N '' -C tgotptest-client -f "$T/ssh/client_key" || skip "ssh-keygen failed"
+for u in tgotptest1 tgotptest2 tgotptest3; do
+	install -d -m 0700 -o "$u" -g "$u" "$T/home/$u/.ssh"
+	install -m 0600 -o "$u" -g "$u" "$T/ssh/client_key.pub" "$T/home/$u/.ssh/authorized_keys"
+done
+
+# The main configuration is laid out like Debian's: the drop-in directory
+# first, then "KbdInteractiveAuthentication no", which the drop-in must beat.
+PORT=$("${SYSTOOL[@]}" freeport)
+write_sshd_config() { # DROPIN-FILE [EXTRA-LINES [SED-SCRIPT-FOR-THE-DROPIN]]
+	rm -f "$T/ssh/sshd_config.d/"*
+	sed -E "${3:-}" "$TOP/conf/sshd_config.d/$1" >"$T/ssh/sshd_config.d/$1"
+	cat >"$T/ssh/sshd_config" <<-EOF
+		Include $T/ssh/sshd_config.d/*.conf
+		Port $PORT
+		ListenAddress 127.0.0.1
+		HostKey $T/ssh/host_ed25519_key
+		PidFile none
+		LogLevel VERBOSE
+		KbdInteractiveAuthentication no
+		UsePAM yes
+		PrintMotd no
+		UseDNS no
+		${2:-}
+	EOF
+	# OpenSSH 9.8 and later penalise a source address after failed logins;
+	# the tests fail logins from 127.0.0.1 on purpose.
+	if "$SSHD" -t -f "$T/ssh/sshd_config" -o PerSourcePenalties=no 2>/dev/null; then
+		echo "PerSourcePenalties no" >>"$T/ssh/sshd_config"
+	fi
+}
+
+SSHD_PID=
+start_sshd() {
+	stop_sshd
+	"$SSHD" -D -e -f "$T/ssh/sshd_config" 2>>"$T/sshd.log" &
+	SSHD_PID=$!
+	local _
+	for _ in $(seq 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "sshd did not start: $(tail -5 "$T/sshd.log")"
+	return 1
+}
+stop_sshd() {
+	[ -n "$SSHD_PID" ] || return 0
+	kill "$SSHD_PID" 2>/dev/null
+	wait "$SSHD_PID" 2>/dev/null
+	SSHD_PID=
+}
+
+# sshd -T: the value sshd will use for KEY (lower case).
+effective() {
+	"$SSHD" -T -f "$T/ssh/sshd_config" -C user=tgotptest1,host=localhost,addr=127.0.0.1 2>&1 |
+		awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print }'
+}
+
+# ssh_as USER [SSH-OPTION...] -- STEP...: the real client, as a person would
+# run it (its own known_hosts, no ~/.ssh/config, no agent), running a command
+# that prints LOGGEDIN-42 only on the server.
+ssh_as() {
+	local user=$1
+	shift
+	local -a opts=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+	shift
+	# ssh keeps the first value of an option: the caller's come first.
+	sys_drive --timeout 20 "$@" -- env -u SSH_AUTH_SOCK ssh -F /dev/null "${opts[@]}" \
+		-p "$PORT" -i "$T/ssh/client_key" -o IdentitiesOnly=yes \
+		-o UserKnownHostsFile="$T/ssh/known_hosts" -o StrictHostKeyChecking=no \
+		-o BatchMode=no -o NumberOfPasswordPrompts=1 -o ConnectTimeout=5 \
+		"$user@127.0.0.1" 'echo LOGGEDIN-$((6 * 7))'
+}
+
+# After the last wrong code the module returns PAM_MAXTRIES. sshd then turns
+# keyboard-interactive (and password) off for the connection and answers with
+# an empty list of methods; the OpenSSH client reads an empty list as "try
+# everything" and asks "user@host's password:". Nothing typed there can get in:
+# the person types the right password and is refused.
+DEAD_END=(-e "tgotptest1@127.0.0.1's password: " -s "$PW")
+ROOT_DEAD_END=(-e "root@127.0.0.1's password: " -s "not-the-root-password")
+
+# ---- 1. The key, then the code (conf/pam.d/sshd, sshd_config.d/pam_tgotp.conf)
+sys_pam sshd sshd
+write_sshd_config pam_tgotp.conf
+
+sys_case "sshd -T: the drop-in wins over sshd_config"
+check "sshd -T: kbdinteractiveauthentication yes (the drop-in beats the main file's no)" \
+	[ "$(effective kbdinteractiveauthentication)" = yes ]
+check "sshd -T: usepam yes" [ "$(effective usepam)" = yes ]
+check "sshd -T: authenticationmethods publickey,keyboard-interactive" \
+	[ "$(effective authenticationmethods)" = publickey,keyboard-interactive ]
+# The pitfall: another drop-in that sorts earlier says no. sshd then
+# refuses the whole configuration (it would not start, or not reload).
+printf 'KbdInteractiveAuthentication no\n' >"$T/ssh/sshd_config.d/10-local.conf"
+check "sshd -t: an earlier drop-in with KbdInteractiveAuthentication no makes sshd refuse to start" \
+	sh -c '! "$1" -t -f "$2" 2>"$3" && grep -q "AuthenticationMethods cannot be satisfied" "$3"' \
+	- "$SSHD" "$T/ssh/sshd_config" "$T/sshd-t.err"
+mv "$T/ssh/sshd_config.d/pam_tgotp.conf" "$T/ssh/sshd_config.d/00-pam_tgotp.conf"
+check "sshd -T: renamed to 00-pam_tgotp.conf it is read first and wins again" \
+	[ "$(effective kbdinteractiveauthentication)" = yes ]
+write_sshd_config pam_tgotp.conf
+
+start_sshd
+sys_case "key + right code"
+ssh_as tgotptest1 -- -e 'Telegram code: ' "${CODE[@]}" -e 'LOGGEDIN-42'
+check "sshd key+code: right code logs in and runs the command" rc_is 0
+check "sshd key+code: the masked-number text reaches the client" said 'A Telegram code was sent to'
+check "sshd key+code: the text is the masked number, bullets intact" \
+	said 'A Telegram code was sent to +44 •••• ••58.'
+check "sshd key+code: the full number never reaches the client" not_said '2079460958'
+check "sshd key+code: one code sent" sends_are 1
+check "sshd key+code: logged with service sshd and rhost 127.0.0.1" \
+	logged 'user=tgotptest1 service=sshd rhost=127.0.0.1'
+
+sys_case "key + wrong code, then the right one (two keyboard-interactive rounds)"
+ssh_as tgotptest1 -- -e 'Telegram code: ' "${WRONG[@]}" -e 'Wrong code. Tries left: 1.' \
+	-e 'Telegram code: ' "${CODE[@]}" -e 'LOGGEDIN-42'
+check "sshd key+code: wrong then right code logs in" rc_is 0
+check "sshd key+code: still one code for both tries" sends_are 1
+
+sys_case "key + wrong code twice"
+ssh_as tgotptest1 -- -e 'Telegram code: ' "${WRONG[@]}" -e 'Telegram code: ' "${WRONG[@]}" \
+	-e 'Telegram verification failed.' "${DEAD_END[@]}" -e 'Permission denied'
+check "sshd key+code: wrong code is refused (ssh exit 255)" rc_is 255
+check "sshd key+code: wrong code: the command did not run" not_said 'LOGGEDIN-42'
+check "sshd key+code: wrong code: logged" logged 'outcome=wrong_code'
+
+sys_case "Enter on the empty prompt: the client tries again, each time a new code"
+# An empty answer is PAM_AUTH_ERR; sshd lets the client retry keyboard-
+# interactive (NumberOfPasswordPrompts, 3 by default) and each retry is a new
+# PAM run: someone pressing Enter while waiting for the message costs 3 codes.
+ssh_as tgotptest1 -o NumberOfPasswordPrompts=3 -- -e 'Telegram code: ' -s '' -e 'Telegram code: ' -s '' \
+	-e 'Telegram code: ' -s '' -e 'Permission denied'
+check "sshd key+code: empty answers are refused" rc_is 255
+check "sshd key+code: three empty answers, three codes sent" sends_are 3
+check "sshd key+code: empty answer logged" logged 'outcome=empty_answer result=PAM_AUTH_ERR'
+
+sys_case "no key: no code is sent"
+ssh_as tgotptest1 -o PubkeyAuthentication=no -- -e 'Permission denied'
+check "sshd key+code: without the key the login is refused" rc_is 255
+check "sshd key+code: without the key nothing is sent (mock: 0 sends)" sends_are 0
+check "sshd key+code: without the key no code prompt" not_said 'Telegram code'
+
+# The pitfall: without the AuthenticationMethods line a key alone is enough;
+# sshd runs PAM's auth stack only for keyboard-interactive (and password).
+stop_sshd
+write_sshd_config pam_tgotp.conf "" '/^AuthenticationMethods/d'
+start_sshd
+sys_case "drop-in without AuthenticationMethods: the key alone logs in"
+ssh_as tgotptest1 -- -e 'LOGGEDIN-42'
+check "sshd pitfall: without AuthenticationMethods the key alone logs in" rc_is 0
+check "sshd pitfall: ... and no code is asked or sent" sends_are 0
+stop_sshd
+write_sshd_config pam_tgotp.conf
+start_sshd
+
+sys_case "key, number not on Telegram, plain stack: refused"
+ssh_as tgotptest2 -- -e 'Permission denied'
+check "sshd key+code: not on Telegram, no fallback: refused" rc_is 255
+check "sshd key+code: not on Telegram: nothing sent" sends_are 0
+check "sshd key+code: not on Telegram: logged" logged 'outcome=not_on_telegram result=PAM_AUTHINFO_UNAVAIL'
+
+# The documented alternative: "@include fallback-oath" for the module line.
+sys_pam sshd sshd 's/^auth[[:space:]]+required[[:space:]]+pam_tgotp\.so$/@include fallback-oath/'
+sys_case "key, number not on Telegram, fallback stack: the TOTP code"
+ssh_as tgotptest2 -- -e 'One-time password \(OATH\) for .tgotptest2' "${OATH[@]}" -e 'LOGGEDIN-42'
+check "sshd fallback: not on Telegram falls back to pam_oath and logs in" rc_is 0
+check "sshd fallback: the client was told Telegram is not available" \
+	said 'Telegram verification is not available.'
+check "sshd fallback: no Telegram code prompt" not_said 'Telegram code'
+
+sys_case "key, on Telegram, fallback stack: wrong code never reaches pam_oath"
+ssh_as tgotptest1 -- -e 'Telegram code: ' "${WRONG[@]}" -e 'Telegram code: ' "${WRONG[@]}" \
+	-e 'Telegram verification failed.' "${DEAD_END[@]}" -e 'Permission denied'
+check "sshd fallback: wrong Telegram code is refused" rc_is 255
+check "sshd fallback: wrong Telegram code: no OATH prompt" not_said 'OATH'
+
+sys_case "key, user with no number, fallback stack, unmapped = deny"
+ssh_as tgotptest3 -- -e 'Permission denied'
+check "sshd fallback: no number and unmapped = deny: refused without OATH" rc_is 255
+check "sshd fallback: unmapped = deny: no OATH prompt" not_said 'OATH'
+stop_sshd
+
+# ---- 2. The password, then the code, both through PAM
+sys_pam sshd sshd-password
+write_sshd_config pam_tgotp-password.conf
+start_sshd
+
+sys_case "password + right code"
+ssh_as tgotptest1 -- -e 'Password: ' -s "$PW" -e 'Telegram code: ' "${CODE[@]}" -e 'LOGGEDIN-42'
+check "sshd password+code: right password and code log in" rc_is 0
+check "sshd password+code: the masked-number text reaches the client" said 'A Telegram code was sent to'
+check "sshd password+code: one code sent" sends_are 1
+
+sys_case "wrong password: no code at all"
+ssh_as tgotptest1 -- -e 'Password: ' -s "not-$PW" -e 'Permission denied'
+check "sshd password+code: wrong password is refused" rc_is 255
+check "sshd password+code: wrong password: no code prompt" not_said 'Telegram code'
+check "sshd password+code: wrong password: no sendVerificationMessage (mock /stats)" sends_are 0
+check "sshd password+code: wrong password: no Gateway request at all" \
+	[ "$("${SYSTOOL[@]}" mock get /stats | "$SYS_PY" -c 'import json,sys; print(json.load(sys.stdin)["requests"])')" = 0 ]
+
+sys_case "unknown user: no code at all"
+ssh_as tgotptest-nosuchuser -- -e 'Password: ' -s "$PW" -e 'Permission denied'
+check "sshd password+code: unknown user is refused" rc_is 255
+check "sshd password+code: unknown user: nothing sent" sends_are 0
+
+sys_case "sshd's password method cannot get in"
+ssh_as tgotptest1 -o PreferredAuthentications=password -- -e 'Permission denied'
+check "sshd password+code: the password method is refused" rc_is 255
+check "sshd password+code: the password method sends nothing" sends_are 0
+stop_sshd
+
+# ---- 3. root with the key and the code
+# sshd hands PAM the real keyboard-interactive answers of root only with
+# "PermitRootLogin yes"; with the default prohibit-password it replaces each
+# one with its "wrong password" marker. The code goes to root's phone, but
+# whatever root types arrives as a wrong code.
+sys_pam sshd sshd
+sys_config 'user root { phone = "+44 20 7946 0999" }'
+install -d -m 0755 "$T/keys"
+install -m 0644 "$T/ssh/client_key.pub" "$T/keys/root"
+# Test-only: root's key from the tmpfs (/tmp above it is world-writable).
+ROOT_KEYS="AuthorizedKeysFile .ssh/authorized_keys $T/keys/%u
+StrictModes no"
+write_sshd_config pam_tgotp.conf "$ROOT_KEYS"
+start_sshd
+sys_case "root, PermitRootLogin prohibit-password (the default): never gets in"
+ssh_as root -- -e 'A Telegram code was sent to \+44 •••• ••99\.' -e 'Telegram code: ' "${CODE[@]}" \
+	-e 'Wrong code. Tries left: 1.' -e 'Telegram code: ' "${CODE[@]}" \
+	-e 'Telegram verification failed.' "${ROOT_DEAD_END[@]}" -e 'Permission denied'
+check "sshd root (prohibit-password): the right code is refused" rc_is 255
+check "sshd root (prohibit-password): sshd turned the right code into a wrong one" \
+	logged 'outcome=wrong_code result=PAM_MAXTRIES'
+check "sshd root (prohibit-password): a code was sent all the same" sends_are 1
+stop_sshd
+write_sshd_config pam_tgotp.conf "$ROOT_KEYS
+PermitRootLogin yes"
+start_sshd
+sys_case "root, PermitRootLogin yes (with AuthenticationMethods still key + code)"
+ssh_as root -- -e 'Telegram code: ' "${CODE[@]}" -e 'LOGGEDIN-42'
+check "sshd root (PermitRootLogin yes): key + right code logs in" rc_is 0
+stop_sshd
+
+sys_end

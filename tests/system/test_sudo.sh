@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Real sudo with conf/pam.d/sudo as /etc/pam.d/sudo: the user's password, then
+# the Telegram code, typed on a terminal. Also what sudo's timestamp does.
+# shellcheck disable=SC2016 # $((...)) in single quotes is for the far side
+. "$(dirname "$0")/lib.sh"
+sys_begin sudo
+
+PW=Tgotp-test-pw-1
+sys_useradd tgotptest1 "$PW"
+sys_config
+sys_pam sudo sudo
+# Only inside the namespace: tgotptest1 may run anything as root.
+printf 'tgotptest1 ALL=(ALL:ALL) ALL\n' >/etc/sudoers.d/tgotptest
+chmod 0440 /etc/sudoers.d/tgotptest
+# What the user runs: sh prints RAN-42 only when sudo really ran it.
+AS_USER=(setpriv --reuid=tgotptest1 --regid=tgotptest1 --init-groups --reset-env --)
+RUN=(sudo /bin/sh -c 'echo RAN-$((6 * 7))')
+
+sys_case "right password, right code: the command runs"
+sys_drive -e 'password for tgotptest1: ' -s "$PW" -e 'Telegram code: ' "${CODE[@]}" -e 'RAN-42' \
+	-- "${AS_USER[@]}" "${RUN[@]}"
+check "sudo: right code runs the command (exit 0)" rc_is 0
+check "sudo: exactly one code was sent" sends_are 1
+check "sudo: the module logged success" logged 'service=sudo rhost=- phone=+44'
+if said 'A Telegram code was sent to'; then
+	pass "sudo: the masked number was shown (sudo without PAM_SILENT)"
+else
+	# sudo up to 1.9.15 always calls pam_authenticate with PAM_SILENT, and the
+	# module honours it for informational text (the contract); sudo 1.9.16
+	# added "Defaults !pam_silent" to change that.
+	check "sudo: the masked number was not shown: sudo passes PAM_SILENT" not_said '+44'
+fi
+
+sys_case "right password, wrong code twice: refused, the command does not run"
+# After the failed try sudo asks again from the start (passwd_tries, 3 by
+# default): the person gives up with Ctrl-C.
+sys_drive -e 'password for tgotptest1: ' -s "$PW" -e 'Telegram code: ' "${WRONG[@]}" \
+	-e 'Wrong code. Tries left: 1.' -e 'Telegram code: ' "${WRONG[@]}" \
+	-e 'Sorry, try again.' -e 'password for tgotptest1: ' -r '\x03' \
+	-- "${AS_USER[@]}" "${RUN[@]}"
+check "sudo: wrong code is refused (exit 1)" rc_is 1
+check "sudo: wrong code: the command did not run" not_said 'RAN-42'
+check "sudo: wrong code: the module logged it" logged 'outcome=wrong_code result=PAM_MAXTRIES'
+
+sys_case "wrong password: refused before any code is sent"
+sys_drive -e 'password for tgotptest1: ' -s "not-$PW" -e 'Sorry, try again.' \
+	-e 'password for tgotptest1: ' -r '\x03' \
+	-- "${AS_USER[@]}" "${RUN[@]}"
+check "sudo: wrong password is refused" rc_is 1
+check "sudo: wrong password: no code prompt" not_said 'Telegram code'
+check "sudo: wrong password: no code sent (mock: 0 sendVerificationMessage)" sends_are 0
+
+sys_case "the timestamp: a second sudo on the same terminal asks nothing"
+# Two sudo in one terminal session. The second finds a valid timestamp
+# (timestamp_timeout, 15 min on Debian) and never calls PAM: no password, no
+# code. sudo -k removes the timestamp: then both are asked again.
+printf '%s\n' "sudo /bin/sh -c 'echo FIRST-\$((6 * 7))'" \
+	"sudo /bin/sh -c 'echo SECOND-\$((6 * 7))'" \
+	"sudo -k" \
+	"sudo /bin/sh -c 'echo THIRD-\$((6 * 7))'" >"$T/twice.sh"
+chmod 0755 "$T/twice.sh"
+sys_drive -e 'password for tgotptest1: ' -s "$PW" -e 'Telegram code: ' "${CODE[@]}" \
+	-e 'FIRST-42' -e 'SECOND-42' -e 'password for tgotptest1: ' -r '\x03' \
+	-- "${AS_USER[@]}" /bin/sh "$T/twice.sh"
+check "sudo: timestamp: the first sudo ran" said 'FIRST-42'
+check "sudo: timestamp: the second ran without a prompt" [ "$(count_said 'Telegram code: ')" = 1 ]
+check "sudo: timestamp: one code for both" sends_are 1
+check "sudo: timestamp: after sudo -k the password is asked again" \
+	[ "$(count_said 'password for tgotptest1')" = 2 ]
+check "sudo: timestamp: the third (refused) did not run" not_said 'THIRD-42'
+
+sys_case "the timestamp belongs to the terminal: another terminal is asked again"
+sys_drive -e 'password for tgotptest1: ' -s "$PW" -e 'Telegram code: ' "${CODE[@]}" -e 'RAN-42' \
+	-- "${AS_USER[@]}" "${RUN[@]}"
+check "sudo: new terminal: password and code asked again, command ran" rc_is 0
+check "sudo: new terminal: a new code was sent" sends_are 1
+
+sys_end
