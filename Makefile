@@ -90,13 +90,15 @@ $(BUILD)/tools/tgotp-login: tests/tools/tgotp-login.c
 
 tests: $(MODULE) $(TEST_BINS)
 
-# One build per flavour, each in its own directory, all run by one script.
+# One build per flavour, each in its own directory, all run by one script;
+# then every fuzz target for FUZZ_SECONDS (60 by default).
 check: deps
 	$(MAKE) check-plain TGOTP_KEEP_GOING=1
 	$(MAKE) check-asan TGOTP_KEEP_GOING=1
 	$(MAKE) check-valgrind TGOTP_KEEP_GOING=1
+	$(MAKE) fuzz-smoke TGOTP_KEEP_GOING=1
 	@tests/summary.sh $(BUILD)/results-plain $(BUILD)-asan/results-asan \
-	    $(BUILD)/results-valgrind
+	    $(BUILD)/results-valgrind $(FUZZ_BUILD)/results-fuzz
 
 check-plain: tests
 	tests/run-tests.sh plain $(BUILD)
@@ -130,7 +132,7 @@ format-check:
 	clang-format --dry-run -Werror pam_tgotp.c src/*.c src/*.h tests/*.c tests/*/*.c tests/*/*.h
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan pam_tgotp.so
+	rm -rf $(BUILD) $(BUILD)-asan $(FUZZ_BUILD) pam_tgotp.so
 
 # ---- libFuzzer targets (tests/fuzz/fuzz_*.c), one per parser. Each binary
 # compiles src/*.c itself with clang, coverage and ASan+UBSan: the gcc-built

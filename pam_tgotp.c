@@ -257,7 +257,7 @@ static int send_code(struct login *l)
 	return -1;
 }
 
-enum answer { ANSWER_CONV_FAILED, ANSWER_EMPTY, ANSWER_CODE, ANSWER_MALFORMED };
+enum answer { ANSWER_CONV_FAILED, ANSWER_EMPTY, ANSWER_CODE, ANSWER_MALFORMED, ANSWER_SSHD_DENIED };
 
 /* Asks for the code. Blanks anywhere are dropped ("123 456"); the result is
  * a code only when 4..8 digits remain. */
@@ -272,6 +272,13 @@ static enum answer read_answer(struct login *l, char code[ANSWER_MAX])
 	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", l->cfg.prompt) != PAM_SUCCESS ||
 	    !resp)
 		goto out;
+	/* sshd replaces every answer of a user it will refuse anyway (root
+	 * under PermitRootLogin prohibit-password, a denied user) with its
+	 * marker: no code can succeed, so stop instead of spending tries. */
+	if (strcmp(resp, sshd_bad_password) == 0) {
+		ret = ANSWER_SSHD_DENIED;
+		goto out;
+	}
 	for (i = 0; resp[i]; i++) {
 		if (resp[i] == ' ' || resp[i] == '\t' || resp[i] == '\r' || resp[i] == '\n')
 			continue;
@@ -310,6 +317,9 @@ static int verify_code(struct login *l)
 			goto out;
 		case ANSWER_EMPTY:
 			rc = finish(l, PAM_AUTH_ERR, "empty_answer");
+			goto out;
+		case ANSWER_SSHD_DENIED:
+			rc = finish(l, PAM_AUTH_ERR, "denied_by_sshd");
 			goto out;
 		case ANSWER_MALFORMED:
 			r = TGOTP_GW_CODE_INVALID;

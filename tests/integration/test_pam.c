@@ -676,6 +676,21 @@ static void sshd_failed_password_sends_nothing(void **state)
 	assert_outcome("password_failed");
 }
 
+static void sshd_marker_as_answer_stops_at_once(void **state)
+{
+	struct h_login l = LOGIN(.answers = {"\b\n\r\177INCORRECT", ANSWER_CODE});
+	struct h_stats s;
+
+	(void)state;
+	h_run(&l);
+	assert_result(&l, PAM_AUTH_ERR, "PAM_AUTH_ERR");
+	assert_int_equal(l.prompts, 1);
+	h_mock_stats(&s);
+	assert_int_equal(s.check, 0);
+	assert_int_equal(s.revoke, 1);
+	assert_outcome("denied_by_sshd");
+}
+
 /* ---- messages */
 
 static void silent_hides_information(void **state)
@@ -764,6 +779,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(token_unsafe_or_missing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(users_file_unsafe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(sshd_failed_password_sends_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(sshd_marker_as_answer_stops_at_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(silent_hides_information, setup, teardown),
 	    cmocka_unit_test_setup_teardown(odd_user_names, setup, teardown),
 	    cmocka_unit_test_setup_teardown(long_user_name_cut_in_payload, setup, teardown),
