@@ -139,8 +139,8 @@ clean:
 # library in $(BUILD) has no instrumentation. make fuzz-smoke runs every
 # target for FUZZ_SECONDS, FUZZ_JOBS at a time (2: the CI machine has two
 # cores and libFuzzer uses one per process); make fuzz runs them for 10 min.
-# No -Isrc: src/ldap.c includes the system's <ldap.h>. clang (not gcc) warns
-# about the va_list format in config.c's libconfuse error callback.
+# clang (not gcc) warns about the va_list format in config.c's libconfuse error
+# callback.
 FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60

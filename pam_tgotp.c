@@ -463,7 +463,7 @@ static int take_slots(struct login *l)
 static int open_gateway(struct login *l)
 {
 	struct tgotp_gw_opts o;
-	char *token = tgotp_read_secret_line(l->cfg.token_file, &l->log);
+	char *token = tgotp_read_secret_line(l->cfg.token_file, TGOTP_SECRET_TOKEN, &l->log);
 
 	if (!token)
 		return finish(l, PAM_SERVICE_ERR, "token_unreadable");

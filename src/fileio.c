@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -112,29 +113,42 @@ out:
 	return ret;
 }
 
-char *tgotp_read_secret_line(const char *path, const struct tgotp_log *log)
+/* Whether the n bytes of line may be used as kind. */
+static bool line_ok(const char *line, size_t n, enum tgotp_secret_kind kind)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)line[i];
+		/* SECURITY: the token goes into an HTTP header; a control
+		 * character there would let the file inject headers. A
+		 * password may hold spaces and UTF-8, never control bytes. */
+		if (kind == TGOTP_SECRET_TOKEN ? c < 0x21 || c >= 0x7f : c < 0x20 || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+char *tgotp_read_secret_line(const char *path, enum tgotp_secret_kind kind,
+			     const struct tgotp_log *log)
 {
 	char *buf = NULL, *line = NULL;
-	size_t len = 0, n, i;
+	size_t len = 0, n;
 
 	if (tgotp_read_file(path, TGOTP_FILE_SECRET, SECRET_MAX, &buf, &len, log) == -ENOENT)
 		tgotp_log(log, LOG_ERR, "%s: does not exist", path);
 	if (!buf)
 		goto out;
 	n = strcspn(buf, "\r\n");
-	while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+	while (kind == TGOTP_SECRET_TOKEN && n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
 		n--;
 	if (n == 0) {
 		tgotp_log(log, LOG_ERR, "%s: first line is empty", path);
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		/* SECURITY: the token goes into an HTTP header; a control
-		 * character there would let the file inject headers. */
-		if ((unsigned char)buf[i] < 0x21 || (unsigned char)buf[i] >= 0x7f) {
-			tgotp_log(log, LOG_ERR, "%s: first line holds unexpected characters", path);
-			goto out;
-		}
+	if (!line_ok(buf, n, kind)) {
+		tgotp_log(log, LOG_ERR, "%s: first line holds unexpected characters", path);
+		goto out;
 	}
 	line = strndup(buf, n);
 out:

@@ -19,9 +19,16 @@ enum tgotp_file_kind {
 int tgotp_read_file(const char *path, enum tgotp_file_kind kind, size_t max, char **buf,
 		    size_t *len, const struct tgotp_log *log);
 
+enum tgotp_secret_kind {
+	TGOTP_SECRET_TOKEN,    /* visible ASCII only (it goes into an HTTP header) */
+	TGOTP_SECRET_PASSWORD, /* any text but control characters, spaces kept */
+};
+
 /* First line of a secret file (token, bind password) without the line end;
- * rejects empty lines and control characters. NULL on failure (logged). */
-char *tgotp_read_secret_line(const char *path, const struct tgotp_log *log);
+ * rejects empty lines and what kind does not allow. NULL on failure
+ * (logged, never with the secret). */
+char *tgotp_read_secret_line(const char *path, enum tgotp_secret_kind kind,
+			     const struct tgotp_log *log);
 
 /* explicit_bzero then free; NULL is fine. */
 void tgotp_freezero(void *p, size_t len);

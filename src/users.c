@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fileio.h"
-#include "ldap.h"
+#include "ldapdir.h"
 #include "users.h"
 
 #define USERS_FILE_MAX (16 * 1024 * 1024)

@@ -24,12 +24,12 @@
 #include <security/pam_appl.h>
 
 #include "harness.h"
-#include "ldap.h"
+#include "ldapdir.h"
 
 #define LOGIN(...) ((struct h_login){.user = "dora", .rhost = "192.0.2.7", __VA_ARGS__})
 #define BASE	   "dc=example,dc=org"
 #define READER	   "cn=reader,dc=example,dc=org"
-#define PASSWORD   "reader-secret"
+#define PASSWORD   "reader secret, with spaces" /* AD passwords often have spaces */
 
 static const char *uri_starttls, *uri_ldaps, *uri_other, *uri_other_ldaps, *uri_wronghost,
     *uri_dead;

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/ldap.h"
+#include "../../src/ldapdir.h"
 
 /* --- captured log lines ------------------------------------------------ */
 

@@ -1,6 +1,6 @@
 /* Phone numbers from a directory (OpenLDAP's libldap). */
-#ifndef TGOTP_LDAP_H
-#define TGOTP_LDAP_H
+#ifndef TGOTP_LDAPDIR_H
+#define TGOTP_LDAPDIR_H
 
 #include "config.h"
 #include "phone.h"

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "fileio.h"
-#include "ldap.h"
+#include "ldapdir.h"
 
 /* Longer attribute values are not phone numbers in any written form. */
 #define VALUE_MAX 64
@@ -445,8 +445,8 @@ enum tgotp_lookup tgotp_ldap_lookup(const struct tgotp_ldap_config *l, const cha
 	q.conncb.lc_arg = &q.timeout;
 	if (check_config(l, log) < 0 || !(q.filter = filter = expand_filter(l->filter, user, log)))
 		goto out;
-	if (l->bind_dn[0] &&
-	    !(q.password = password = tgotp_read_secret_line(l->bind_password_file, log)))
+	if (l->bind_dn[0] && !(q.password = password = tgotp_read_secret_line(
+				   l->bind_password_file, TGOTP_SECRET_PASSWORD, log)))
 		goto out;
 	if (!(uris = strdup(l->uri)))
 		goto out;
