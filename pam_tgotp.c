@@ -111,8 +111,9 @@ static int finish(struct login *l, int rc, const char *outcome)
 
 	if (!l->outcome)
 		l->outcome = outcome;
-	if (rc == PAM_SUCCESS && strcmp(l->outcome, "success") != 0)
-		prio = LOG_WARNING; /* let in without a code */
+	if (rc == PAM_SUCCESS && strcmp(l->outcome, "success") != 0 &&
+	    strcmp(l->outcome, "grace") != 0)
+		prio = LOG_WARNING; /* failmode = safe let the user in without a code */
 	if (l->last.has_cost)
 		snprintf(cost, sizeof(cost), " request_cost=%.4f", l->last.request_cost);
 	if (l->last.has_balance)
@@ -305,7 +306,7 @@ out:
 static int verify_code(struct login *l)
 {
 	struct tgotp_status st;
-	enum tgotp_gw_result r;
+	enum tgotp_gw_result r = TGOTP_GW_UNAVAILABLE;
 	char code[ANSWER_MAX], msg[64];
 	long tries;
 	int rc = PAM_AUTH_ERR;
