@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,7 +48,7 @@ struct login {
 	struct tgotp_status last; /* cost and balance of the send, for the log */
 	const char *outcome;
 	enum tgotp_gw_result last_gw;
-	long flood_wait; /* from a FLOOD_WAIT_<n> answer */
+	bool charged; /* checkSendAbility took its fee */
 };
 
 static void log_to_pam(void *ctx, int prio, const char *msg)
@@ -103,10 +104,33 @@ static const char *result_name(int rc)
 	}
 }
 
+/* A value for a key=value log field: blanks, '=', '"' and '%' become %XX
+ * so that a user name such as "x outcome=success" cannot forge fields. */
+static const char *field(const char *v, char *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (!v || !*v)
+		return "-";
+	for (; *v && o + 4 < len; v++) {
+		unsigned char c = (unsigned char)*v;
+		if (c <= ' ' || c == '=' || c == '"' || c == '%' || c == 0x7f) {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 /* The one log line of a login. */
 static int finish(struct login *l, int rc, const char *outcome)
 {
-	char cost[64] = "";
+	char cost[64] = "", user[3 * 64 + 1], service[3 * 32 + 1], rhost[3 * 64 + 1];
 	int prio = rc == PAM_SUCCESS || rc == PAM_IGNORE ? LOG_INFO : LOG_NOTICE;
 
 	if (!l->outcome)
@@ -122,8 +146,8 @@ static int finish(struct login *l, int rc, const char *outcome)
 	tgotp_log(&l->log, prio,
 		  "user=%s service=%s rhost=%s phone=%s request_id=%s outcome=%s "
 		  "result=%s%s",
-		  l->user ? l->user : "-", l->service ? l->service : "-",
-		  l->rhost && *l->rhost ? l->rhost : "-", l->masked[0] ? l->masked : "-",
+		  field(l->user, user, sizeof(user)), field(l->service, service, sizeof(service)),
+		  field(l->rhost, rhost, sizeof(rhost)), l->masked[0] ? l->masked : "-",
 		  l->request_id[0] ? l->request_id : "-", l->outcome, result_name(rc), cost);
 	return rc;
 }
@@ -132,28 +156,44 @@ static int finish(struct login *l, int rc, const char *outcome)
 static int unavailable(struct login *l, const char *outcome)
 {
 	say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
-	if (l->cfg.failmode == TGOTP_FAIL_SAFE)
-		return finish(l, PAM_SUCCESS, outcome);
-	return finish(l, PAM_AUTHINFO_UNAVAIL, outcome);
+	if (l->cfg.failmode != TGOTP_FAIL_SAFE)
+		return finish(l, PAM_AUTHINFO_UNAVAIL, outcome);
+	/* SECURITY: in a setuid program (sudo, su) the caller controls the
+	 * signals (Ctrl-Z past the timeout) and the environment of this
+	 * process, so "unreachable" may be their doing: safe mode would be
+	 * no second factor at all there. */
+	if (getauxval(AT_SECURE)) {
+		tgotp_log(&l->log, LOG_WARNING,
+			  "failmode = safe is not applied in a setuid program (%s): its caller "
+			  "could make the Gateway look unreachable",
+			  l->service ? l->service : "-");
+		return finish(l, PAM_AUTHINFO_UNAVAIL, outcome);
+	}
+	return finish(l, PAM_SUCCESS, outcome);
 }
 
-/* Nothing was sent after all: the slots taken for this code go back. */
-static void give_back_slots(struct login *l)
+/* The slots taken for this code go back only when nothing was sent or
+ * charged: no checkSendAbility fee was paid, and the request never left or
+ * the Gateway answered that it failed.
+ * SECURITY: a request that left and got no answer (a timeout) may still
+ * have sent a message; a caller who can cause such timeouts (Ctrl-Z under
+ * sudo) must still spend their allowance. */
+static void give_back_slots(struct login *l, const struct tgotp_status *st)
 {
-	if (!l->slot_at || l->request_id[0])
+	if (!l->slot_at || l->request_id[0] || l->charged || (st->request_sent && !st->answered))
 		return;
 	tgotp_state_rate_give_back(l->state, l->user, l->slot_at);
 	tgotp_state_budget_give_back(l->state, l->slot_at);
 	l->slot_at = 0;
 }
 
-/* Maps a failed Gateway call to the contract's result. */
-static int gateway_failed(struct login *l, enum tgotp_gw_result r)
+/* Maps a failed Gateway call (whose answer is st) to the contract's result. */
+static int gateway_failed(struct login *l, enum tgotp_gw_result r, const struct tgotp_status *st)
 {
 	l->last_gw = r;
-	give_back_slots(l);
-	if (r == TGOTP_GW_REFUSED && l->flood_wait > 0)
-		tgotp_state_flood_set(l->state, time(NULL) + l->flood_wait);
+	give_back_slots(l, st);
+	if (r == TGOTP_GW_REFUSED && st->flood_wait > 0)
+		tgotp_state_flood_set(l->state, time(NULL) + st->flood_wait);
 	switch (r) {
 	case TGOTP_GW_UNDELIVERABLE:
 		say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
@@ -227,9 +267,9 @@ static int send_code(struct login *l)
 
 	if (l->cfg.check_ability) {
 		r = tgotp_gw_check_send_ability(l->gw, l->phone, &ability);
-		l->flood_wait = ability.flood_wait;
 		if (r != TGOTP_GW_OK)
-			return gateway_failed(l, r);
+			return gateway_failed(l, r, &ability);
+		l->charged = true;
 		tgotp_log(&l->log, LOG_DEBUG, "checkSendAbility: request_id=%s",
 			  ability.request_id);
 	}
@@ -242,9 +282,6 @@ static int send_code(struct login *l)
 	req.code_length = l->cfg.code_length;
 	req.ttl = l->cfg.ttl;
 	r = tgotp_gw_send(l->gw, &req, &l->last);
-	l->flood_wait = l->last.flood_wait;
-	if (r != TGOTP_GW_OK)
-		return gateway_failed(l, r);
 	if (!l->last.has_cost && ability.has_cost) {
 		l->last.has_cost = true; /* the fee was charged by the check */
 		l->last.request_cost = ability.request_cost;
@@ -253,6 +290,8 @@ static int send_code(struct login *l)
 		l->last.has_balance = true;
 		l->last.remaining_balance = ability.remaining_balance;
 	}
+	if (r != TGOTP_GW_OK)
+		return gateway_failed(l, r, &l->last);
 	memcpy(l->request_id, l->last.request_id, sizeof(l->request_id));
 	l->sent_at = time(NULL);
 	return -1;
@@ -261,7 +300,8 @@ static int send_code(struct login *l)
 enum answer { ANSWER_CONV_FAILED, ANSWER_EMPTY, ANSWER_CODE, ANSWER_MALFORMED, ANSWER_SSHD_DENIED };
 
 /* Asks for the code. Blanks anywhere are dropped ("123 456"); the result is
- * a code only when 4..8 digits remain. */
+ * a code only when exactly code_length digits remain (anything else cannot
+ * be right, and is not worth a Gateway call). */
 static enum answer read_answer(struct login *l, char code[ANSWER_MAX])
 {
 	enum answer ret = ANSWER_CONV_FAILED;
@@ -292,7 +332,7 @@ static enum answer read_answer(struct login *l, char code[ANSWER_MAX])
 	code[n < ANSWER_MAX - 1 ? n : ANSWER_MAX - 1] = '\0';
 	if (n == 0)
 		ret = ANSWER_EMPTY;
-	else if (digits_only && n >= 4 && n <= 8)
+	else if (digits_only && n == (size_t)l->cfg.code_length)
 		ret = ANSWER_CODE;
 	else
 		ret = ANSWER_MALFORMED;
@@ -301,70 +341,76 @@ out:
 	return ret;
 }
 
-/* Asks for the code up to max_tries times, each answer checked by the
- * Gateway. Returns the PAM result. */
-static int verify_code(struct login *l)
+/* A failure of checkVerificationStatus, after the Gateway took the message.
+ * SECURITY: whoever has the password can provoke one (stall the process,
+ * send a code the Gateway chokes on); in safe mode it must not become a
+ * success: it is PAM_AUTHINFO_UNAVAIL whatever failmode. */
+static int check_failed(struct login *l, enum tgotp_gw_result r, const struct tgotp_status *st)
+{
+	l->last_gw = r;
+	if (r == TGOTP_GW_REFUSED && st->flood_wait > 0)
+		tgotp_state_flood_set(l->state, time(NULL) + st->flood_wait);
+	say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
+	return finish(l, PAM_AUTHINFO_UNAVAIL, "check_failed");
+}
+
+#define ASK_AGAIN (-1)
+
+/* Judges one answer. ASK_AGAIN for a wrong code, else the PAM result. */
+static int try_answer(struct login *l, enum answer a, const char *code)
 {
 	struct tgotp_status st;
-	enum tgotp_gw_result r = TGOTP_GW_UNAVAILABLE;
+	enum tgotp_gw_result r;
+
+	switch (a) {
+	case ANSWER_CONV_FAILED:
+		return finish(l, PAM_AUTH_ERR, "conversation_failed");
+	case ANSWER_EMPTY:
+		return finish(l, PAM_AUTH_ERR, "empty_answer");
+	case ANSWER_SSHD_DENIED:
+		return finish(l, PAM_AUTH_ERR, "denied_by_sshd");
+	case ANSWER_MALFORMED:
+		return ASK_AGAIN; /* a wrong try, without a Gateway call */
+	case ANSWER_CODE:
+		break;
+	}
+	if (time(NULL) - l->sent_at > l->cfg.ttl)
+		return finish(l, PAM_AUTH_ERR, "expired");
+	r = tgotp_gw_check(l->gw, l->request_id, code, &st);
+	if (r == TGOTP_GW_CODE_INVALID ||
+	    (r == TGOTP_GW_OK && st.verification == TGOTP_VERIFY_CODE_INVALID))
+		return ASK_AGAIN;
+	if (r != TGOTP_GW_OK)
+		return check_failed(l, r, &st);
+	if (st.verification == TGOTP_VERIFY_CODE_VALID)
+		return finish(l, PAM_SUCCESS, "success");
+	/* expired, the Gateway's attempt limit (tries ran out), or a status
+	 * we do not know: never success. */
+	say(l, PAM_ERROR_MSG, "Telegram verification failed.");
+	return finish(l, st.verification == TGOTP_VERIFY_MAX_ATTEMPTS ? PAM_MAXTRIES : PAM_AUTH_ERR,
+		      tgotp_verification_str(st.verification));
+}
+
+/* Asks for the code up to max_tries times. Returns the PAM result. */
+static int verify_code(struct login *l)
+{
 	char code[ANSWER_MAX], msg[64];
 	long tries;
-	int rc = PAM_AUTH_ERR;
+	int rc;
 
-	for (tries = 1; tries <= l->cfg.max_tries; tries++) {
-		switch (read_answer(l, code)) {
-		case ANSWER_CONV_FAILED:
-			rc = finish(l, PAM_AUTH_ERR, "conversation_failed");
-			goto out;
-		case ANSWER_EMPTY:
-			rc = finish(l, PAM_AUTH_ERR, "empty_answer");
-			goto out;
-		case ANSWER_SSHD_DENIED:
-			rc = finish(l, PAM_AUTH_ERR, "denied_by_sshd");
-			goto out;
-		case ANSWER_MALFORMED:
-			r = TGOTP_GW_CODE_INVALID;
-			memset(&st, 0, sizeof(st));
-			break;
-		case ANSWER_CODE:
-			if (time(NULL) - l->sent_at > l->cfg.ttl) {
-				rc = finish(l, PAM_AUTH_ERR, "expired");
-				goto out;
-			}
-			r = tgotp_gw_check(l->gw, l->request_id, code, &st);
-			break;
-		}
+	for (tries = 1;; tries++) {
+		rc = try_answer(l, read_answer(l, code), code);
 		explicit_bzero(code, sizeof(code));
-		if (r == TGOTP_GW_OK && st.verification == TGOTP_VERIFY_CODE_VALID) {
-			rc = finish(l, PAM_SUCCESS, "success");
-			goto out;
-		}
-		if (r != TGOTP_GW_OK && r != TGOTP_GW_CODE_INVALID) {
-			rc = gateway_failed(l, r);
-			goto out;
-		}
-		if (r == TGOTP_GW_OK && st.verification != TGOTP_VERIFY_CODE_INVALID) {
-			/* expired, max attempts, or a status we do not know:
-			 * never success. The Gateway's attempt limit is tries
-			 * running out. */
-			say(l, PAM_ERROR_MSG, "Telegram verification failed.");
-			rc = finish(l,
-				    st.verification == TGOTP_VERIFY_MAX_ATTEMPTS ? PAM_MAXTRIES
-										 : PAM_AUTH_ERR,
-				    tgotp_verification_str(st.verification));
-			goto out;
-		}
-		if (tries < l->cfg.max_tries) {
-			snprintf(msg, sizeof(msg), "Wrong code. Tries left: %ld.",
-				 l->cfg.max_tries - tries);
-			say(l, PAM_ERROR_MSG, msg);
-		}
+		if (rc != ASK_AGAIN)
+			return rc;
+		if (tries >= l->cfg.max_tries)
+			break;
+		snprintf(msg, sizeof(msg), "Wrong code. Tries left: %ld.",
+			 l->cfg.max_tries - tries);
+		say(l, PAM_ERROR_MSG, msg);
 	}
 	say(l, PAM_ERROR_MSG, "Telegram verification failed.");
-	rc = finish(l, PAM_MAXTRIES, "wrong_code");
-out:
-	explicit_bzero(code, sizeof(code));
-	return rc;
+	return finish(l, PAM_MAXTRIES, "wrong_code");
 }
 
 /* Finds the user's number. Returns -1 when found, else the PAM result. */
@@ -418,7 +464,8 @@ static int open_state(struct login *l)
 	if (!l->state)
 		return finish(l, PAM_SERVICE_ERR, "state_error");
 	if (l->cfg.grace_period > 0 &&
-	    tgotp_state_grace_check(l->state, l->user, l->service, l->rhost, time(NULL)))
+	    tgotp_state_grace_check(l->state, l->user, l->service, l->rhost, time(NULL),
+				    l->cfg.grace_period))
 		return finish(l, PAM_SUCCESS, "grace");
 	return -1;
 }
@@ -509,8 +556,7 @@ TGOTP_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, co
 		tgotp_gw_revoke(l.gw, l.request_id);
 	if (rc == PAM_SUCCESS && l.outcome && strcmp(l.outcome, "success") == 0 &&
 	    l.cfg.grace_period > 0)
-		tgotp_state_grace_record(l.state, l.user, l.service, l.rhost,
-					 time(NULL) + l.cfg.grace_period);
+		tgotp_state_grace_record(l.state, l.user, l.service, l.rhost, time(NULL));
 	tgotp_gateway_free(l.gw);
 	tgotp_state_close(l.state);
 	if (l.cfg_loaded)

@@ -1,5 +1,6 @@
 #include <confuse.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +10,13 @@
 #include "fileio.h"
 #include "payload.h"
 
-/* libconfuse's error callback carries no user data: the log of the parse in
- * progress is kept per thread (a module may run in a threaded host). */
-static __thread const struct tgotp_log *parse_log;
-static __thread const char *parse_name;
-static __thread cfg_t *parse_root;
+/* libconfuse's lexer keeps global state, and its error callback carries no
+ * user data: one parse at a time per process (a module may live in a
+ * threaded host), and the log of the parse in progress is kept here. */
+static pthread_mutex_t parse_lock = PTHREAD_MUTEX_INITIALIZER;
+static const struct tgotp_log *parse_log;
+static const char *parse_name;
+static cfg_t *parse_root;
 
 struct range {
 	const char *section; /* NULL: top level */
@@ -212,6 +215,30 @@ static int validate_prompt(cfg_t *cfg, cfg_opt_t *opt)
 	return -1;
 }
 
+/* Integers are decimal, nothing else: libconfuse alone would read
+ * "ttl = 0300" as octal 192 and accept "0x10". */
+static int parse_decimal(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	long v = 0;
+	size_t i;
+
+	for (i = 0; value[i]; i++) {
+		if (value[i] < '0' || value[i] > '9' || i >= 9 ||
+		    (i == 0 && value[i] == '0' && value[1])) {
+			cfg_error(cfg, "%s = %s: expected a decimal number", cfg_opt_name(opt),
+				  value);
+			return -1;
+		}
+		v = v * 10 + (value[i] - '0');
+	}
+	if (i == 0) {
+		cfg_error(cfg, "%s: expected a decimal number", cfg_opt_name(opt));
+		return -1;
+	}
+	*(long *)result = v;
+	return 0;
+}
+
 static cfg_t *new_cfg(void)
 {
 	static char no_groups[] = "{}";
@@ -228,7 +255,7 @@ static cfg_t *new_cfg(void)
 	    CFG_STR("bind_password_file", "", CFGF_NONE),
 	    CFG_BOOL("starttls", cfg_true, CFGF_NONE),
 	    CFG_STR("ca_file", "", CFGF_NONE),
-	    CFG_INT("timeout", 5, CFGF_NONE),
+	    CFG_INT_CB("timeout", 5, CFGF_NONE, parse_decimal),
 	    CFG_END(),
 	};
 	static cfg_opt_t opts[] = {
@@ -236,10 +263,10 @@ static cfg_t *new_cfg(void)
 	    CFG_STR("token_file", "/etc/security/pam_tgotp.token", CFGF_NONE),
 	    CFG_STR("ca_file", "", CFGF_NONE),
 	    CFG_STR("proxy", "", CFGF_NONE),
-	    CFG_INT("timeout", 10, CFGF_NONE),
-	    CFG_INT("code_length", 6, CFGF_NONE),
-	    CFG_INT("ttl", 300, CFGF_NONE),
-	    CFG_INT("max_tries", 3, CFGF_NONE),
+	    CFG_INT_CB("timeout", 10, CFGF_NONE, parse_decimal),
+	    CFG_INT_CB("code_length", 6, CFGF_NONE, parse_decimal),
+	    CFG_INT_CB("ttl", 300, CFGF_NONE, parse_decimal),
+	    CFG_INT_CB("max_tries", 3, CFGF_NONE, parse_decimal),
 	    CFG_BOOL("check_ability", cfg_true, CFGF_NONE),
 	    CFG_STR("sender_username", "", CFGF_NONE),
 	    CFG_STR("callback_url", "", CFGF_NONE),
@@ -250,10 +277,10 @@ static cfg_t *new_cfg(void)
 	    CFG_STR_LIST("groups", no_groups, CFGF_NONE),
 	    CFG_STR("prompt", "Telegram code: ", CFGF_NONE),
 	    CFG_STR("payload", "%s %u@%H from %r", CFGF_NONE),
-	    CFG_INT("rate_limit", 5, CFGF_NONE),
-	    CFG_INT("rate_window", 900, CFGF_NONE),
-	    CFG_INT("daily_budget", 0, CFGF_NONE),
-	    CFG_INT("grace_period", 0, CFGF_NONE),
+	    CFG_INT_CB("rate_limit", 5, CFGF_NONE, parse_decimal),
+	    CFG_INT_CB("rate_window", 900, CFGF_NONE, parse_decimal),
+	    CFG_INT_CB("daily_budget", 0, CFGF_NONE, parse_decimal),
+	    CFG_INT_CB("grace_period", 0, CFGF_NONE, parse_decimal),
 	    CFG_STR("state_dir", "/var/lib/pam_tgotp", CFGF_NONE),
 	    CFG_SEC("user", user_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	    CFG_SEC("ldap", ldap_opts, CFGF_MULTI),
@@ -455,8 +482,15 @@ static int check_whole(cfg_t *cfg, const char *name, const struct tgotp_log *log
 	}
 	if (cfg_size(cfg, "ldap") == 1) {
 		ldap = cfg_getnsec(cfg, "ldap", 0);
-		if (!*cfg_getstr(ldap, "uri") || !*cfg_getstr(ldap, "base")) {
-			tgotp_log(log, LOG_ERR, "%s: ldap: uri and base are required", name);
+		if (!*cfg_getstr(ldap, "uri") || !*cfg_getstr(ldap, "base") ||
+		    !*cfg_getstr(ldap, "attribute")) {
+			tgotp_log(log, LOG_ERR, "%s: ldap: uri, base and attribute are required",
+				  name);
+			return -1;
+		}
+		if (!*cfg_getstr(ldap, "bind_dn") != !*cfg_getstr(ldap, "bind_password_file")) {
+			tgotp_log(log, LOG_ERR,
+				  "%s: ldap: bind_dn and bind_password_file go together", name);
 			return -1;
 		}
 	}
@@ -474,6 +508,7 @@ int tgotp_config_parse(const char *name, const char *text, size_t len, struct tg
 	memset(out, 0, sizeof(*out));
 	if (refuse_env_refs(name, text, len, log) < 0)
 		return -1;
+	pthread_mutex_lock(&parse_lock);
 	cfg = new_cfg();
 	/* fmemopen refuses a zero size: an empty file is one blank line. */
 	copy = len ? malloc(len) : strdup("\n");
@@ -506,6 +541,7 @@ out:
 	free(copy);
 	if (cfg)
 		cfg_free(cfg);
+	pthread_mutex_unlock(&parse_lock);
 	if (ret < 0)
 		tgotp_config_free(out);
 	return ret;

@@ -35,6 +35,8 @@ static const char *unsafe_reason(const struct stat *st, enum tgotp_file_kind kin
 		return "writable by group or others";
 	if (kind == TGOTP_FILE_SECRET && (st->st_mode & (S_IRWXG | S_IRWXO)))
 		return "readable by group or others (must be 0600 or 0400)";
+	if (kind == TGOTP_FILE_SECRET && (st->st_mode & S_IXUSR))
+		return "executable (must be 0600 or 0400)";
 	return NULL;
 }
 
@@ -139,7 +141,12 @@ char *tgotp_read_secret_line(const char *path, enum tgotp_secret_kind kind,
 		tgotp_log(log, LOG_ERR, "%s: does not exist", path);
 	if (!buf)
 		goto out;
-	n = strcspn(buf, "\r\n");
+	for (n = 0; n < len && buf[n] != '\r' && buf[n] != '\n'; n++)
+		if (buf[n] == '\0') {
+			/* the secret would silently end there */
+			tgotp_log(log, LOG_ERR, "%s: first line holds a NUL byte", path);
+			goto out;
+		}
 	while (kind == TGOTP_SECRET_TOKEN && n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
 		n--;
 	if (n == 0) {

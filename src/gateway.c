@@ -44,22 +44,30 @@ static int set_common_options(struct tgotp_gateway *gw, const struct tgotp_gw_op
 	CURLcode rc = CURLE_OK;
 	bool own_ca = o->ca_file && *o->ca_file;
 
+	/* SECURITY: https only and no redirects: a Location: http://...
+	 * answer cannot take the token (or the code) anywhere. */
 	rc |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
 	rc |= curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
 	rc |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	/* No SIGALRM in the host: timeouts without signals. */
 	rc |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	rc |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->timeout);
 	rc |= curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout);
+	/* SECURITY: verification is never configurable. */
 	rc |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	rc |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	rc |= curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	/* SECURITY: an empty proxy disables the *_proxy environment of sshd
-	 * or sudo; only the configuration may name one. */
+	 * or sudo; only the configuration may name one. An empty no-proxy
+	 * list stops "no_proxy=*" (from the caller of sudo) from routing
+	 * around a configured proxy. */
 	rc |= curl_easy_setopt(c, CURLOPT_PROXY, o->proxy ? o->proxy : "");
+	rc |= curl_easy_setopt(c, CURLOPT_NOPROXY, "");
 	if (own_ca) {
 		rc |= curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
 		rc |= curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
 	}
+	/* SECURITY: answers are capped (see on_write too). */
 	rc |= curl_easy_setopt(c, CURLOPT_MAXFILESIZE, (long)TGOTP_BODY_MAX);
 	rc |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
 	rc |= curl_easy_setopt(c, CURLOPT_WRITEDATA, gw);
@@ -67,8 +75,24 @@ static int set_common_options(struct tgotp_gateway *gw, const struct tgotp_gw_op
 	rc |= curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
 	rc |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, gw->headers);
 	rc |= curl_easy_setopt(c, CURLOPT_POST, 1L);
+	/* SECURITY: no credentials from $HOME/.netrc. */
 	rc |= curl_easy_setopt(c, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
 	return rc == CURLE_OK ? 0 : -1;
+}
+
+/* SECURITY: libcurl opens $SSLKEYLOGFILE (plain getenv, as root, with
+ * the caller's umask) when it sets up TLS. Under sudo or su the caller
+ * chooses the environment: that would create a root-owned file wherever
+ * they like and write the TLS secrets (and so the token) into it. */
+static bool caller_controls_key_log(const struct tgotp_log *log)
+{
+	const char *v = getenv("SSLKEYLOGFILE");
+
+	if (!v || !*v)
+		return false;
+	tgotp_log(log, LOG_ERR, "gateway: SSLKEYLOGFILE is set in the environment: refusing to "
+				"start TLS (libcurl would write the session keys there)");
+	return true;
 }
 
 struct tgotp_gateway *tgotp_gateway_new(const struct tgotp_gw_opts *o, const struct tgotp_log *log)
@@ -80,6 +104,8 @@ struct tgotp_gateway *tgotp_gateway_new(const struct tgotp_gw_opts *o, const str
 	if (!gw)
 		return NULL;
 	gw->log = log;
+	if (caller_controls_key_log(log))
+		goto fail;
 	n = strlen(o->api_url);
 	while (n > 0 && o->api_url[n - 1] == '/')
 		n--;
@@ -132,7 +158,7 @@ static enum tgotp_gw_result call(struct tgotp_gateway *gw, const char *method, c
 {
 	enum tgotp_gw_result ret = TGOTP_GW_UNAVAILABLE;
 	char *url = NULL, *payload = NULL;
-	long http = 0;
+	long http = 0, sent = 0;
 	CURLcode rc;
 
 	memset(st, 0, sizeof(*st));
@@ -150,14 +176,19 @@ static enum tgotp_gw_result call(struct tgotp_gateway *gw, const char *method, c
 	curl_easy_setopt(gw->curl, CURLOPT_POSTFIELDS, payload);
 	curl_easy_setopt(gw->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(payload));
 	rc = curl_easy_perform(gw->curl);
+	if (curl_easy_getinfo(gw->curl, CURLINFO_REQUEST_SIZE, &sent) != CURLE_OK)
+		sent = 1; /* unknown: assume it went out */
 	if (rc != CURLE_OK) {
+		st->request_sent = sent > 0;
 		tgotp_log(gw->log, LOG_ERR, "gateway: %s: %s%s", method,
 			  gw->errbuf[0] ? gw->errbuf : curl_easy_strerror(rc),
 			  gw->body_overflow ? " (answer larger than 64 KiB)" : "");
 		goto out;
 	}
 	curl_easy_getinfo(gw->curl, CURLINFO_RESPONSE_CODE, &http);
+	gw->body[gw->body_len] = '\0'; /* cJSON may look one byte past the end */
 	ret = tgotp_gw_parse(gw->body, gw->body_len, http, want_result_object, st);
+	st->request_sent = st->answered = true;
 	if (ret == TGOTP_GW_UNAVAILABLE && !st->error[0])
 		tgotp_log(
 		    gw->log, LOG_ERR,

@@ -39,6 +39,8 @@ struct tgotp_status {
 	char error[TGOTP_GW_ERROR_MAX]; /* sanitised error string, "" when none */
 	long flood_wait;		/* seconds from FLOOD_WAIT_<n>, else 0 */
 	long http_status;
+	bool request_sent; /* false: the request never left (connect, TLS failed) */
+	bool answered;	   /* an HTTP answer came back (whatever it said) */
 };
 
 /* Classifies one answer: body of len bytes (may hold NULs: rejected), the

@@ -90,8 +90,12 @@ int tgotp_user_in_groups(const char *user, char *const *groups, size_t ngroups,
 			tgotp_log(log, LOG_ERR, "groups: cannot look up group \"%s\"", groups[k]);
 			ret = -1;
 		} else if (found == 0) {
-			tgotp_log(log, LOG_WARNING, "groups: group \"%s\" does not exist",
+			/* SECURITY: a typo, a renamed group or a group whose
+			 * directory is down must not exempt everyone. */
+			tgotp_log(log, LOG_ERR,
+				  "groups: group \"%s\" does not exist: asking for a code",
 				  groups[k]);
+			ret = -1;
 		} else {
 			for (i = 0; i < n; i++)
 				if (gids[i] == gid)

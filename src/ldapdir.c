@@ -79,12 +79,11 @@ static bool filter_balanced(const char *f)
  * NULL (logged) for a template that is not usable. */
 static char *expand_filter(const char *tmpl, const char *user, const struct tgotp_log *log)
 {
-	size_t n = 0, size, o = 0;
+	size_t n = 0, size, o = 0, used = 0;
 	const char *p;
 	char *out;
 
-	/* SECURITY: without %u every user would get the same entry's number. */
-	if (!strstr(tmpl, "%u") || !filter_balanced(tmpl)) {
+	if (!filter_balanced(tmpl)) {
 		tgotp_log(log, LOG_ERR, "ldap: filter \"%s\" is not a valid filter with %%u", tmpl);
 		return NULL;
 	}
@@ -102,6 +101,7 @@ static char *expand_filter(const char *tmpl, const char *user, const struct tgot
 		} else if (p[1] == 'u' && tgotp_ldap_escape(user, out + o, size - o) == 0) {
 			o += strlen(out + o);
 			p++;
+			used++;
 		} else {
 			tgotp_log(log, LOG_ERR,
 				  "ldap: filter \"%s\": only %%u and %%%% may follow a %%", tmpl);
@@ -110,6 +110,13 @@ static char *expand_filter(const char *tmpl, const char *user, const struct tgot
 		}
 	}
 	out[o] = '\0';
+	/* SECURITY: without %u (a "%%u" is a literal) every user would get
+	 * the same entry's number. */
+	if (used == 0) {
+		tgotp_log(log, LOG_ERR, "ldap: filter \"%s\" is not a valid filter with %%u", tmpl);
+		free(out);
+		return NULL;
+	}
 	return out;
 }
 

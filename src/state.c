@@ -75,10 +75,17 @@ void tgotp_state_close(struct tgotp_state *st)
 	free(st);
 }
 
-static void lock(struct tgotp_state *st)
+/* Takes the state lock. -1 (logged) when it cannot be had: the caller
+ * then treats the state as unusable. */
+static int lock(struct tgotp_state *st)
 {
-	while (flock(st->lockfd, LOCK_EX) < 0 && errno == EINTR)
+	int r;
+
+	while ((r = flock(st->lockfd, LOCK_EX)) < 0 && errno == EINTR)
 		;
+	if (r < 0)
+		tgotp_log(st->log, LOG_ERR, "state: cannot lock: %s", strerror(errno));
+	return r;
 }
 
 static void unlock(struct tgotp_state *st)
@@ -239,7 +246,8 @@ enum tgotp_verdict tgotp_state_rate_take(struct tgotp_state *st, const char *use
 
 	*retry_after = 0;
 	rate_name(user, name, sizeof(name));
-	lock(st);
+	if (lock(st) < 0)
+		return TGOTP_STATE_ERROR;
 	r = load_stamps(st, name, s, now, window);
 	if (r < 0)
 		goto out;
@@ -273,7 +281,8 @@ void tgotp_state_rate_give_back(struct tgotp_state *st, const char *user, time_t
 	int i;
 
 	rate_name(user, name, sizeof(name));
-	lock(st);
+	if (lock(st) < 0)
+		return;
 	if (load_stamps(st, name, s, now, 86400 * 365) == 0) {
 		for (i = s->n - 1; i >= 0 && s->t[i] != now; i--)
 			;
@@ -330,7 +339,8 @@ enum tgotp_verdict tgotp_state_budget_take(struct tgotp_state *st, long budget, 
 	if (budget <= 0)
 		return TGOTP_STATE_OK;
 	utc_day(now, today);
-	lock(st);
+	if (lock(st) < 0)
+		return TGOTP_STATE_ERROR;
 	r = load_budget(st, today, &count);
 	if (r < 0)
 		goto out;
@@ -354,7 +364,8 @@ void tgotp_state_budget_give_back(struct tgotp_state *st, time_t now)
 	long count;
 
 	utc_day(now, today);
-	lock(st);
+	if (lock(st) < 0)
+		return;
 	if (load_budget(st, today, &count) == 0 && count > 0)
 		save_budget(st, today, count - 1);
 	unlock(st);
@@ -368,7 +379,8 @@ enum tgotp_verdict tgotp_state_flood_check(struct tgotp_state *st, time_t now, t
 	int len;
 
 	*until = 0;
-	lock(st);
+	if (lock(st) < 0)
+		return TGOTP_STATE_ERROR;
 	len = read_state(st, "flood", st->buf, sizeof(st->buf));
 	if (len == -ENOENT)
 		goto out;
@@ -379,6 +391,8 @@ enum tgotp_verdict tgotp_state_flood_check(struct tgotp_state *st, time_t now, t
 		snprintf(st->buf, sizeof(st->buf), "%lld\n", (long long)*until);
 		write_state(st, "flood", st->buf);
 	}
+	if (*until > now + 86400)
+		*until = now + 86400; /* written when the clock was far ahead */
 	if (now < *until)
 		v = TGOTP_STATE_LIMITED;
 out:
@@ -391,7 +405,8 @@ void tgotp_state_flood_set(struct tgotp_state *st, time_t until)
 	time_t old = 0;
 	int len;
 
-	lock(st);
+	if (lock(st) < 0)
+		return;
 	len = read_state(st, "flood", st->buf, sizeof(st->buf));
 	if (len > 1 && st->buf[len - 1] == '\n' &&
 	    parse_time(st->buf, st->buf + len - 1, &old) == 0 && old > until)
@@ -403,9 +418,10 @@ void tgotp_state_flood_set(struct tgotp_state *st, time_t until)
 
 /* ---- grace periods */
 
-#define GRACE_FIELD_MAX 255
-#define GRACE_KEY_MAX	(2 * (3 * GRACE_FIELD_MAX + 2) + 1)
-#define GRACE_ENTRIES	32
+#define GRACE_FIELD_MAX	 255
+#define GRACE_KEY_MAX	 (2 * (3 * GRACE_FIELD_MAX + 2) + 1)
+#define GRACE_ENTRIES	 32
+#define GRACE_MAX_PERIOD 86400 /* the largest grace_period the configuration allows */
 
 /* hex(user NUL service NUL rhost): exact, whatever the bytes. */
 static int grace_key(const char *user, const char *service, const char *rhost, char *out)
@@ -462,20 +478,21 @@ static int each_grace(char *text, int (*fn)(time_t until, const char *key, void 
 struct grace_match {
 	const char *key;
 	time_t now;
+	long period;
 };
 
-static int grace_matches(time_t until, const char *key, void *arg)
+static int grace_matches(time_t at, const char *key, void *arg)
 {
 	const struct grace_match *m = arg;
 
-	return until > m->now && strcmp(key, m->key) == 0;
+	return m->now >= at && m->now - at < m->period && strcmp(key, m->key) == 0;
 }
 
 bool tgotp_state_grace_check(struct tgotp_state *st, const char *user, const char *service,
-			     const char *rhost, time_t now)
+			     const char *rhost, time_t now, long period)
 {
 	char key[GRACE_KEY_MAX], name[TGOTP_STATE_NAME_MAX + 8];
-	struct grace_match m = {key, now};
+	struct grace_match m = {key, now, period};
 	bool ok = false;
 	int r;
 
@@ -484,7 +501,8 @@ bool tgotp_state_grace_check(struct tgotp_state *st, const char *user, const cha
 	if (!rhost || !*rhost || grace_key(user, service, rhost, key) < 0)
 		return false;
 	grace_name(user, name, sizeof(name));
-	lock(st);
+	if (lock(st) < 0)
+		return false;
 	if (read_state(st, name, st->buf, sizeof(st->buf)) >= 0) {
 		r = each_grace(st->buf, grace_matches, &m);
 		if (r < 0) {
@@ -500,45 +518,65 @@ bool tgotp_state_grace_check(struct tgotp_state *st, const char *user, const cha
 struct grace_keep {
 	const char *key;
 	time_t now;
-	char *out;
+	char *out; /* NULL: only count */
 	size_t o, cap;
-	int n;
+	int live, skip;
 };
 
-/* Copies the live entries of other keys (the newest GRACE_ENTRIES). */
-static int grace_keep(time_t until, const char *key, void *arg)
+/* Entries of other keys verified within the longest grace period. */
+static bool grace_live(const struct grace_keep *k, time_t at, const char *key)
+{
+	return at <= k->now && k->now - at < GRACE_MAX_PERIOD && strcmp(key, k->key) != 0;
+}
+
+/* Counts the live entries, or copies the newest GRACE_ENTRIES - 1 of them
+ * (the file is in the order of verification). */
+static int grace_keep(time_t at, const char *key, void *arg)
 {
 	struct grace_keep *k = arg;
 	int n;
 
-	if (until <= k->now || strcmp(key, k->key) == 0 || k->n >= GRACE_ENTRIES - 1)
+	if (!grace_live(k, at, key))
 		return 0;
-	n = snprintf(k->out + k->o, k->cap - k->o, "%lld %s\n", (long long)until, key);
-	if (n > 0 && (size_t)n < k->cap - k->o) {
-		k->o += (size_t)n;
-		k->n++;
+	if (!k->out) {
+		k->live++;
+		return 0;
 	}
+	if (k->skip > 0) {
+		k->skip--;
+		return 0;
+	}
+	n = snprintf(k->out + k->o, k->cap - k->o, "%lld %s\n", (long long)at, key);
+	if (n > 0 && (size_t)n < k->cap - k->o)
+		k->o += (size_t)n;
 	return 0;
 }
 
 void tgotp_state_grace_record(struct tgotp_state *st, const char *user, const char *service,
-			      const char *rhost, time_t until)
+			      const char *rhost, time_t now)
 {
 	char key[GRACE_KEY_MAX], name[TGOTP_STATE_NAME_MAX + 8];
-	char *out = malloc(STATE_FILE_MAX);
-	struct grace_keep k = {key, time(NULL), out, 0, STATE_FILE_MAX, 0};
+	char *out = malloc(STATE_FILE_MAX), *copy = malloc(STATE_FILE_MAX);
+	struct grace_keep k = {key, now, NULL, 0, STATE_FILE_MAX, 0, 0};
 
-	if (!out || !rhost || !*rhost || grace_key(user, service, rhost, key) < 0)
+	if (!out || !copy || !rhost || !*rhost || grace_key(user, service, rhost, key) < 0)
 		goto done;
 	grace_name(user, name, sizeof(name));
 	out[0] = '\0';
-	lock(st);
-	if (read_state(st, name, st->buf, sizeof(st->buf)) >= 0 &&
-	    each_grace(st->buf, grace_keep, &k) < 0)
-		k.o = 0; /* corrupt: start again */
-	snprintf(out + k.o, STATE_FILE_MAX - k.o, "%lld %s\n", (long long)until, key);
+	if (lock(st) < 0)
+		goto done;
+	if (read_state(st, name, st->buf, sizeof(st->buf)) >= 0) {
+		memcpy(copy, st->buf, sizeof(st->buf)); /* each_grace cuts lines */
+		if (each_grace(st->buf, grace_keep, &k) == 0) {
+			k.out = out;
+			k.skip = k.live - (GRACE_ENTRIES - 1);
+			each_grace(copy, grace_keep, &k);
+		} /* else corrupt: start again */
+	}
+	snprintf(out + k.o, STATE_FILE_MAX - k.o, "%lld %s\n", (long long)now, key);
 	write_state(st, name, out);
 	unlock(st);
 done:
+	free(copy);
 	free(out);
 }

@@ -47,11 +47,13 @@ void tgotp_state_rate_give_back(struct tgotp_state *st, const char *user, time_t
 enum tgotp_verdict tgotp_state_budget_take(struct tgotp_state *st, long budget, time_t now);
 void tgotp_state_budget_give_back(struct tgotp_state *st, time_t now);
 
-/* Whether user + service + rhost verified a code less than the grace
- * period ago. An empty rhost never matches. */
+/* Whether user + service + rhost verified a code less than period seconds
+ * before now (the time of the verification is stored, not an end: a
+ * shorter period in the configuration applies at once, and a clock that
+ * went back does not stretch it). An empty rhost never matches. */
 bool tgotp_state_grace_check(struct tgotp_state *st, const char *user, const char *service,
-			     const char *rhost, time_t now);
+			     const char *rhost, time_t now, long period);
 void tgotp_state_grace_record(struct tgotp_state *st, const char *user, const char *service,
-			      const char *rhost, time_t until);
+			      const char *rhost, time_t now);
 
 #endif

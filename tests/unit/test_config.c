@@ -411,6 +411,15 @@ static void test_comments_agree_with_libconfuse(void **state)
 	bad("prompt = a/*b\napi_url = \"https://x.example\"\n");
 }
 
+static void test_numbers_are_decimal(void **state)
+{
+	(void)state;
+	bad("ttl = 0300\n"); /* not octal 192 */
+	bad("timeout = 0x10\n");
+	bad("max_tries = 3.0\n");
+	good("ttl = 300\ndaily_budget = 0\n");
+}
+
 static void test_users_sections(void **state)
 {
 	struct tgotp_config c;
@@ -567,6 +576,7 @@ int main(void)
 	    cmocka_unit_test(test_error_location),
 	    cmocka_unit_test(test_error_location_after_comments),
 	    cmocka_unit_test(test_comments_agree_with_libconfuse),
+	    cmocka_unit_test(test_numbers_are_decimal),
 	    cmocka_unit_test(test_users_sections),
 	    cmocka_unit_test(test_groups),
 	    cmocka_unit_test(test_callback_url),

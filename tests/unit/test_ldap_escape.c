@@ -180,7 +180,7 @@ static struct tgotp_ldap_config config(const char *filter)
 static void test_bad_filters_are_configuration_errors(void **state)
 {
 	static const char *const bad[] = {"(uid=%u",  "(uid=%u))", ")(uid=%u(", "(uid=alice)",
-					  "(uid=%U)", "(uid=%u)%", "(cn=%s)"};
+					  "(uid=%U)", "(uid=%u)%", "(cn=%s)",	"(uid=%%u)"};
 	struct tgotp_ldap_config c;
 	char phone[TGOTP_PHONE_MAX] = "+15550000000";
 	size_t i;

@@ -125,18 +125,52 @@ static void grace_is_exact(void **state)
 	time_t now = time(NULL);
 
 	(void)state;
-	tgotp_state_grace_record(st, "u", "sshd", "10.0.0.1", now + 60);
-	assert_true(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.1", now));
-	assert_false(tgotp_state_grace_check(st, "u", "sudo", "10.0.0.1", now));
-	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.10", now));
-	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.", now));
-	assert_false(tgotp_state_grace_check(st, "v", "sshd", "10.0.0.1", now));
-	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.1", now + 60));
-	tgotp_state_grace_record(st, "u", "sshd", "", now + 60);
-	assert_false(tgotp_state_grace_check(st, "u", "sshd", "", now));
+	tgotp_state_grace_record(st, "u", "sshd", "10.0.0.1", now);
+	assert_true(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.1", now + 59, 60));
+	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.1", now + 60, 60));
+	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.1", now + 30, 30));
+	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.1", now - 10, 60));
+	assert_false(tgotp_state_grace_check(st, "u", "sudo", "10.0.0.1", now, 60));
+	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.10", now, 60));
+	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.", now, 60));
+	assert_false(tgotp_state_grace_check(st, "v", "sshd", "10.0.0.1", now, 60));
+	tgotp_state_grace_record(st, "u", "sshd", "", now);
+	assert_false(tgotp_state_grace_check(st, "u", "sshd", "", now, 60));
 	/* fields cannot run into each other */
-	tgotp_state_grace_record(st, "u", "ab", "c", now + 60);
-	assert_false(tgotp_state_grace_check(st, "u", "a", "bc", now));
+	tgotp_state_grace_record(st, "u", "ab", "c", now);
+	assert_false(tgotp_state_grace_check(st, "u", "a", "bc", now, 60));
+	tgotp_state_close(st);
+}
+
+/* The file keeps the newest entries of a user. */
+static void grace_keeps_the_newest(void **state)
+{
+	struct tgotp_state *st = open_fresh();
+	time_t now = time(NULL);
+	char host[32];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 40; i++) {
+		snprintf(host, sizeof(host), "10.0.0.%d", i);
+		tgotp_state_grace_record(st, "u", "sshd", host, now);
+	}
+	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.0", now, 60));
+	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.7", now, 60));
+	assert_true(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.8", now, 60));
+	assert_true(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.39", now, 60));
+	tgotp_state_close(st);
+}
+
+static void flood_far_ahead_is_capped(void **state)
+{
+	struct tgotp_state *st = open_fresh();
+	time_t until;
+
+	(void)state;
+	tgotp_state_flood_set(st, 1000 + 10 * 86400);
+	assert_int_equal(tgotp_state_flood_check(st, 1000, &until), TGOTP_STATE_LIMITED);
+	assert_int_equal(until, 1000 + 86400);
 	tgotp_state_close(st);
 }
 
@@ -149,6 +183,8 @@ int main(void)
 	    cmocka_unit_test(budget_counts_per_utc_day),
 	    cmocka_unit_test(flood_pause),
 	    cmocka_unit_test(grace_is_exact),
+	    cmocka_unit_test(grace_keeps_the_newest),
+	    cmocka_unit_test(flood_far_ahead_is_capped),
 	};
 	int rc;
 
