@@ -90,8 +90,9 @@ static bool caller_controls_key_log(const struct tgotp_log *log)
 
 	if (!v || !*v)
 		return false;
-	tgotp_log(log, LOG_ERR, "gateway: SSLKEYLOGFILE is set in the environment: refusing to "
-				"start TLS (libcurl would write the session keys there)");
+	tgotp_log(log, LOG_ERR,
+		  "gateway: SSLKEYLOGFILE is set in the environment: refusing to "
+		  "start TLS (libcurl would write the session keys there)");
 	return true;
 }
 
