@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -515,6 +516,50 @@ static void check_failure_is_never_success(void **state)
 	}
 }
 
+/* SECURITY: the caller of sudo chooses the environment. */
+static void caller_environment_decides_nothing(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	struct h_stats s;
+
+	(void)state;
+	/* a configured proxy (nothing listens there) cannot be bypassed */
+	h_config("proxy = \"http://127.0.0.1:1\"");
+	setenv("no_proxy", "*", 1);
+	setenv("NO_PROXY", "*", 1);
+	h_run(&l);
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	h_mock_stats(&s);
+	assert_int_equal(s.requests, 0);
+	/* an environment proxy is never used */
+	h_config(NULL);
+	setenv("https_proxy", "http://127.0.0.1:1", 1);
+	setenv("HTTPS_PROXY", "http://127.0.0.1:1", 1);
+	h_run(&l);
+	unsetenv("https_proxy");
+	unsetenv("HTTPS_PROXY");
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	/* libcurl would write the TLS keys where SSLKEYLOGFILE says */
+	setenv("SSLKEYLOGFILE", "/tmp/tgotp-test-keylog", 1);
+	h_run(&l);
+	unsetenv("SSLKEYLOGFILE");
+	assert_result(&l, PAM_SERVICE_ERR, "PAM_SERVICE_ERR");
+	assert_int_not_equal(access("/tmp/tgotp-test-keylog", F_OK), 0);
+}
+
+static void missing_group_means_asking(void **state)
+{
+	struct h_login l = LOGIN(.user = "root", .answers = {ANSWER_CODE});
+
+	(void)state;
+	h_config("groups = {\"no-such-group-tgotp\"}\nuser root { phone = \"+442079460958\" }");
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_true(h_log_has("does not exist: asking for a code"));
+}
+
 static void wrong_token_is_unavailable(void **state)
 {
 	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
@@ -816,6 +861,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(unavailable_secure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(unavailable_safe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(check_failure_is_never_success, setup, teardown),
+	    cmocka_unit_test_setup_teardown(caller_environment_decides_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(missing_group_means_asking, setup, teardown),
 	    cmocka_unit_test_setup_teardown(wrong_token_is_unavailable, setup, teardown),
 	    cmocka_unit_test_setup_teardown(redirect_not_followed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(escape_sequences_never_logged_raw, setup, teardown),
