@@ -400,6 +400,31 @@ void h_init(void)
 	write_file("pam.d/other", "auth required pam_deny.so\n", 0644);
 }
 
+int h_group_setup(void **state)
+{
+	(void)state;
+	h_init();
+	return 0;
+}
+
+int h_group_teardown(void **state)
+{
+	(void)state;
+	h_cleanup();
+	return 0;
+}
+
+int h_setup(void **state)
+{
+	(void)state;
+	h_mock_reset();
+	h_state_reset();
+	h_token("test-token\n", 0600);
+	h_users_file("# no users\n");
+	h_config(NULL);
+	return 0;
+}
+
 void h_cleanup(void)
 {
 	char cmd[512];

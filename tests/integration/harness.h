@@ -41,9 +41,18 @@ struct h_stats {
 	int stolen;
 };
 
+/* A login of alice from 192.0.2.7; fields given override these. */
+#define H_LOGIN(...) ((struct h_login){.user = "alice", .rhost = "192.0.2.7", __VA_ARGS__})
+
 /* Per-process set-up from TGOTP_MOCK_PORTS, TGOTP_CERTS, TGOTP_MODULE. */
 void h_init(void);
 void h_cleanup(void);
+
+/* cmocka fixtures: h_init/h_cleanup for a group, and per test a fresh mock,
+ * state directory, token, users file and base configuration. */
+int h_group_setup(void **state);
+int h_group_teardown(void **state);
+int h_setup(void **state);
 
 /* Writes the test's configuration: the base settings pointing at the mock
  * (gateway port, test CA, token, users file) followed by extra. */

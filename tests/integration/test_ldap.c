@@ -97,13 +97,6 @@ static int group_setup(void **state)
 	return 0;
 }
 
-static int group_teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -907,5 +900,6 @@ int main(void)
 	setenv("LDAPTLS_CACERT", "/dev/null", 1);
 	slapd_pid = (pid_t)atoi(need("TGOTP_LDAP_PID"));
 	other_pid = (pid_t)atoi(need("TGOTP_LDAP_OTHER_PID"));
-	return cmocka_run_group_tests_name("ldap_integration", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("ldap_integration", tests, group_setup,
+					   h_group_teardown);
 }

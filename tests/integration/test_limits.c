@@ -18,32 +18,7 @@
 
 #include "harness.h"
 
-#define LOGIN(...) ((struct h_login){.user = "alice", .rhost = "192.0.2.7", __VA_ARGS__})
-
-static int group_setup(void **state)
-{
-	(void)state;
-	h_init();
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	h_mock_reset();
-	h_state_reset();
-	h_token("test-token\n", 0600);
-	h_users_file("# no users\n");
-	h_config(NULL);
-	return 0;
-}
+#define LOGIN H_LOGIN
 
 static int sends(void)
 {
@@ -310,17 +285,17 @@ static void concurrent_logins_hold_the_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup(rate_limit_per_user, setup),
-	    cmocka_unit_test_setup(failed_sends_do_not_count, setup),
-	    cmocka_unit_test_setup(daily_budget, setup),
-	    cmocka_unit_test_setup(budget_of_another_day_is_reset, setup),
-	    cmocka_unit_test_setup(flood_wait_is_remembered, setup),
-	    cmocka_unit_test_setup(grace_period, setup),
-	    cmocka_unit_test_setup(grace_off_by_default, setup),
-	    cmocka_unit_test_setup(corrupt_rate_file_is_full, setup),
-	    cmocka_unit_test_setup(foreign_state_is_refused, setup),
-	    cmocka_unit_test_setup(names_never_escape_the_directory, setup),
-	    cmocka_unit_test_setup(concurrent_logins_hold_the_limit, setup),
+	    cmocka_unit_test_setup(rate_limit_per_user, h_setup),
+	    cmocka_unit_test_setup(failed_sends_do_not_count, h_setup),
+	    cmocka_unit_test_setup(daily_budget, h_setup),
+	    cmocka_unit_test_setup(budget_of_another_day_is_reset, h_setup),
+	    cmocka_unit_test_setup(flood_wait_is_remembered, h_setup),
+	    cmocka_unit_test_setup(grace_period, h_setup),
+	    cmocka_unit_test_setup(grace_off_by_default, h_setup),
+	    cmocka_unit_test_setup(corrupt_rate_file_is_full, h_setup),
+	    cmocka_unit_test_setup(foreign_state_is_refused, h_setup),
+	    cmocka_unit_test_setup(names_never_escape_the_directory, h_setup),
+	    cmocka_unit_test_setup(concurrent_logins_hold_the_limit, h_setup),
 	};
 
 	if (geteuid() != 0) {
@@ -328,5 +303,5 @@ int main(void)
 		       "configuration, token and state\n");
 		return 77;
 	}
-	return cmocka_run_group_tests_name("pam_limits", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("pam_limits", tests, h_group_setup, h_group_teardown);
 }

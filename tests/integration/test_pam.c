@@ -17,32 +17,7 @@
 
 #include "harness.h"
 
-#define LOGIN(...) ((struct h_login){.user = "alice", .rhost = "192.0.2.7", __VA_ARGS__})
-
-static int group_setup(void **state)
-{
-	(void)state;
-	h_init();
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	h_mock_reset();
-	h_state_reset();
-	h_token("test-token\n", 0600);
-	h_users_file("# no users\n");
-	h_config(NULL);
-	return 0;
-}
+#define LOGIN H_LOGIN
 
 /* SECURITY: after every test, the module's log holds no token, no code and
  * no full phone number. */
@@ -831,54 +806,56 @@ static void long_user_name_cut_in_payload(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(success_with_check_ability, setup, teardown),
-	    cmocka_unit_test_setup_teardown(success_without_check_ability, setup, teardown),
-	    cmocka_unit_test_setup_teardown(success_code_with_blanks, setup, teardown),
-	    cmocka_unit_test_setup_teardown(success_after_one_wrong_code, setup, teardown),
-	    cmocka_unit_test_setup_teardown(malformed_answer_is_a_try_without_a_call, setup,
+	    cmocka_unit_test_setup_teardown(success_with_check_ability, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(success_without_check_ability, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(success_code_with_blanks, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(success_after_one_wrong_code, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(malformed_answer_is_a_try_without_a_call, h_setup,
 					    teardown),
-	    cmocka_unit_test_setup_teardown(users_file_number_with_spaces, setup, teardown),
-	    cmocka_unit_test_setup_teardown(request_carries_settings_and_payload, setup, teardown),
-	    cmocka_unit_test_setup_teardown(wrong_code_max_tries, setup, teardown),
-	    cmocka_unit_test_setup_teardown(max_tries_one, setup, teardown),
-	    cmocka_unit_test_setup_teardown(code_expired, setup, teardown),
-	    cmocka_unit_test_setup_teardown(gateway_max_attempts, setup, teardown),
-	    cmocka_unit_test_setup_teardown(empty_answer, setup, teardown),
-	    cmocka_unit_test_setup_teardown(conversation_fails, setup, teardown),
-	    cmocka_unit_test_setup_teardown(hostile_answers, setup, teardown),
-	    cmocka_unit_test_setup_teardown(huge_answer, setup, teardown),
-	    cmocka_unit_test_setup_teardown(user_outside_groups, setup, teardown),
-	    cmocka_unit_test_setup_teardown(user_inside_groups, setup, teardown),
-	    cmocka_unit_test_setup_teardown(unmapped_deny, setup, teardown),
-	    cmocka_unit_test_setup_teardown(unmapped_ignore, setup, teardown),
-	    cmocka_unit_test_setup_teardown(unmapped_fallback, setup, teardown),
-	    cmocka_unit_test_setup_teardown(invalid_number_is_unmapped, setup, teardown),
-	    cmocka_unit_test_setup_teardown(user_name_matched_exactly, setup, teardown),
-	    cmocka_unit_test_setup_teardown(not_on_telegram, setup, teardown),
-	    cmocka_unit_test_setup_teardown(not_on_telegram_without_check_ability, setup, teardown),
-	    cmocka_unit_test_setup_teardown(balance_not_enough, setup, teardown),
-	    cmocka_unit_test_setup_teardown(flood_wait, setup, teardown),
-	    cmocka_unit_test_setup_teardown(unavailable_secure, setup, teardown),
-	    cmocka_unit_test_setup_teardown(unavailable_safe, setup, teardown),
-	    cmocka_unit_test_setup_teardown(check_failure_is_never_success, setup, teardown),
-	    cmocka_unit_test_setup_teardown(caller_environment_decides_nothing, setup, teardown),
-	    cmocka_unit_test_setup_teardown(missing_group_means_asking, setup, teardown),
-	    cmocka_unit_test_setup_teardown(wrong_token_is_unavailable, setup, teardown),
-	    cmocka_unit_test_setup_teardown(redirect_not_followed, setup, teardown),
-	    cmocka_unit_test_setup_teardown(escape_sequences_never_logged_raw, setup, teardown),
-	    cmocka_unit_test_setup_teardown(unknown_status, setup, teardown),
-	    cmocka_unit_test_setup_teardown(http10_server_still_works, setup, teardown),
-	    cmocka_unit_test_setup_teardown(config_syntax_error, setup, teardown),
-	    cmocka_unit_test_setup_teardown(config_unsafe_owner_or_mode, setup, teardown),
-	    cmocka_unit_test_setup_teardown(config_symlink_refused, setup, teardown),
-	    cmocka_unit_test_setup_teardown(unknown_module_argument, setup, teardown),
-	    cmocka_unit_test_setup_teardown(token_unsafe_or_missing, setup, teardown),
-	    cmocka_unit_test_setup_teardown(users_file_unsafe, setup, teardown),
-	    cmocka_unit_test_setup_teardown(sshd_failed_password_sends_nothing, setup, teardown),
-	    cmocka_unit_test_setup_teardown(sshd_marker_as_answer_stops_at_once, setup, teardown),
-	    cmocka_unit_test_setup_teardown(silent_hides_information, setup, teardown),
-	    cmocka_unit_test_setup_teardown(odd_user_names, setup, teardown),
-	    cmocka_unit_test_setup_teardown(long_user_name_cut_in_payload, setup, teardown),
+	    cmocka_unit_test_setup_teardown(users_file_number_with_spaces, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(request_carries_settings_and_payload, h_setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(wrong_code_max_tries, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(max_tries_one, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(code_expired, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(gateway_max_attempts, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(empty_answer, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(conversation_fails, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(hostile_answers, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(huge_answer, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(user_outside_groups, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(user_inside_groups, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(unmapped_deny, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(unmapped_ignore, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(unmapped_fallback, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(invalid_number_is_unmapped, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(user_name_matched_exactly, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(not_on_telegram, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(not_on_telegram_without_check_ability, h_setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(balance_not_enough, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(flood_wait, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(unavailable_secure, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(unavailable_safe, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(check_failure_is_never_success, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(caller_environment_decides_nothing, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(missing_group_means_asking, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(wrong_token_is_unavailable, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(redirect_not_followed, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(escape_sequences_never_logged_raw, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(unknown_status, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(http10_server_still_works, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(config_syntax_error, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(config_unsafe_owner_or_mode, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(config_symlink_refused, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(unknown_module_argument, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(token_unsafe_or_missing, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(users_file_unsafe, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(sshd_failed_password_sends_nothing, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(sshd_marker_as_answer_stops_at_once, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(silent_hides_information, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(odd_user_names, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(long_user_name_cut_in_payload, h_setup, teardown),
 	};
 
 	if (geteuid() != 0) {
@@ -886,5 +863,6 @@ int main(void)
 		       "root-owned configuration and token files\n");
 		return 77;
 	}
-	return cmocka_run_group_tests_name("pam_integration", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("pam_integration", tests, h_group_setup,
+					   h_group_teardown);
 }

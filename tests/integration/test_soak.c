@@ -212,20 +212,6 @@ static void soak(void **state)
 		assert_true(rss_after - rss_before < RSS_GROWTH_MAX);
 }
 
-static int group_setup(void **state)
-{
-	(void)state;
-	h_init();
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,5 +223,5 @@ int main(void)
 		       "configuration and token files\n");
 		return 77;
 	}
-	return cmocka_run_group_tests_name("soak", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("soak", tests, h_group_setup, h_group_teardown);
 }
