@@ -1,0 +1,174 @@
+/* Grace periods: who verified a code from where, and when. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "state.h"
+#include "state_io.h"
+
+/* ---- grace periods */
+
+#define GRACE_FIELD_MAX	 255
+#define GRACE_KEY_MAX	 (2 * (3 * GRACE_FIELD_MAX + 2) + 1)
+#define GRACE_ENTRIES	 32
+#define GRACE_MAX_PERIOD 86400 /* the largest grace_period the configuration allows */
+
+/* hex(user NUL service NUL rhost): exact, whatever the bytes. */
+static int grace_key(const char *user, const char *service, const char *rhost, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *f[3] = {user, service, rhost};
+	const unsigned char *p;
+	size_t o = 0;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (!f[i] || strlen(f[i]) > GRACE_FIELD_MAX)
+			return -1;
+		for (p = (const unsigned char *)f[i]; *p; p++) {
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+		if (i < 2) {
+			out[o++] = '0';
+			out[o++] = '0';
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static void grace_name(const char *user, char *out, size_t len)
+{
+	char enc[TGOTP_STATE_NAME_MAX + 1];
+
+	tgotp_state_encode(user, enc);
+	snprintf(out, len, "grace.%s", enc);
+}
+
+/* Calls fn for each "until key" line of the grace file in st->buf.
+ * Returns -1 when a line is malformed. */
+static int each_grace(char *text, int (*fn)(time_t until, const char *key, void *arg), void *arg)
+{
+	char *p, *nl, *sp;
+	time_t until;
+
+	for (p = text; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		sp = nl ? memchr(p, ' ', (size_t)(nl - p)) : NULL;
+		if (!sp || tgotp_state_parse_time(p, sp, &until) < 0)
+			return -1;
+		*nl = '\0';
+		if (fn(until, sp + 1, arg))
+			return 1;
+	}
+	return 0;
+}
+
+struct grace_match {
+	const char *key;
+	time_t now;
+	long period;
+};
+
+static int grace_matches(time_t at, const char *key, void *arg)
+{
+	const struct grace_match *m = arg;
+
+	return m->now >= at && m->now - at < m->period && strcmp(key, m->key) == 0;
+}
+
+bool tgotp_state_grace_check(struct tgotp_state *st, const char *user, const char *service,
+			     const char *rhost, time_t now, long period)
+{
+	char key[GRACE_KEY_MAX], name[TGOTP_STATE_NAME_MAX + 8];
+	struct grace_match m = {key, now, period};
+	bool ok = false;
+	int r;
+
+	/* SECURITY: without a remote host there is nothing to tie the grace
+	 * to: a console or a local service never skips the code. */
+	if (!rhost || !*rhost || grace_key(user, service, rhost, key) < 0)
+		return false;
+	grace_name(user, name, sizeof(name));
+	if (tgotp_state_lock(st) < 0)
+		return false;
+	if (tgotp_state_read(st, name, st->buf, sizeof(st->buf)) >= 0) {
+		r = each_grace(st->buf, grace_matches, &m);
+		if (r < 0) {
+			tgotp_log(st->log, LOG_ERR, "state file %s is corrupt: removed", name);
+			unlinkat(st->dirfd, name, 0);
+		}
+		ok = r == 1;
+	}
+	tgotp_state_unlock(st);
+	return ok;
+}
+
+struct grace_keep {
+	const char *key;
+	time_t now;
+	char *out; /* NULL: only count */
+	size_t o, cap;
+	int live, skip;
+};
+
+/* Entries of other keys verified within the longest grace period. */
+static bool grace_live(const struct grace_keep *k, time_t at, const char *key)
+{
+	return at <= k->now && k->now - at < GRACE_MAX_PERIOD && strcmp(key, k->key) != 0;
+}
+
+/* Counts the live entries, or copies the newest GRACE_ENTRIES - 1 of them
+ * (the file is in the order of verification). */
+static int grace_keep(time_t at, const char *key, void *arg)
+{
+	struct grace_keep *k = arg;
+	int n;
+
+	if (!grace_live(k, at, key))
+		return 0;
+	if (!k->out) {
+		k->live++;
+		return 0;
+	}
+	if (k->skip > 0) {
+		k->skip--;
+		return 0;
+	}
+	n = snprintf(k->out + k->o, k->cap - k->o, "%lld %s\n", (long long)at, key);
+	if (n > 0 && (size_t)n < k->cap - k->o)
+		k->o += (size_t)n;
+	return 0;
+}
+
+void tgotp_state_grace_record(struct tgotp_state *st, const char *user, const char *service,
+			      const char *rhost, time_t now)
+{
+	char key[GRACE_KEY_MAX], name[TGOTP_STATE_NAME_MAX + 8];
+	char *out = malloc(STATE_FILE_MAX), *copy = malloc(STATE_FILE_MAX);
+	struct grace_keep k = {key, now, NULL, 0, STATE_FILE_MAX, 0, 0};
+
+	if (!out || !copy || !rhost || !*rhost || grace_key(user, service, rhost, key) < 0)
+		goto done;
+	grace_name(user, name, sizeof(name));
+	out[0] = '\0';
+	if (tgotp_state_lock(st) < 0)
+		goto done;
+	if (tgotp_state_read(st, name, st->buf, sizeof(st->buf)) >= 0) {
+		memcpy(copy, st->buf, sizeof(st->buf)); /* each_grace cuts lines */
+		if (each_grace(st->buf, grace_keep, &k) == 0) {
+			k.out = out;
+			k.skip = k.live - (GRACE_ENTRIES - 1);
+			each_grace(copy, grace_keep, &k);
+		} /* else corrupt: start again */
+	}
+	snprintf(out + k.o, STATE_FILE_MAX - k.o, "%lld %s\n", (long long)now, key);
+	tgotp_state_write(st, name, out);
+	tgotp_state_unlock(st);
+done:
+	free(copy);
+	free(out);
+}

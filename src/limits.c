@@ -1,0 +1,238 @@
+/* Codes per user per window, codes per UTC day, FLOOD_WAIT pauses. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "state.h"
+#include "state_io.h"
+
+/* ---- codes per user per window */
+
+/* Loads the stamps of name still inside the window. Returns 0, 1 when the
+ * file is corrupt, or -1 when it cannot be used. */
+static int load_stamps(struct tgotp_state *st, const char *name, struct stamps *s, time_t now,
+		       long window)
+{
+	char *p, *nl;
+	time_t t;
+	int len = tgotp_state_read(st, name, st->buf, sizeof(st->buf));
+
+	s->n = 0;
+	if (len == -ENOENT)
+		return 0;
+	if (len < 0)
+		return -1;
+	for (p = st->buf; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl || tgotp_state_parse_time(p, nl, &t) < 0 || s->n == MAX_STAMPS)
+			return 1;
+		if (t > now)
+			t = now; /* the clock went back: count it from now */
+		if (t > now - window)
+			s->t[s->n++] = t;
+	}
+	return 0;
+}
+
+static int save_stamps(struct tgotp_state *st, const char *name, const struct stamps *s)
+{
+	size_t o = 0;
+	int i;
+
+	st->buf[0] = '\0';
+	for (i = 0; i < s->n && o < sizeof(st->buf) - 24; i++)
+		o += (size_t)snprintf(st->buf + o, sizeof(st->buf) - o, "%lld\n",
+				      (long long)s->t[i]);
+	return tgotp_state_write(st, name, st->buf);
+}
+
+static void rate_name(const char *user, char *out, size_t len)
+{
+	char enc[TGOTP_STATE_NAME_MAX + 1];
+
+	tgotp_state_encode(user, enc);
+	snprintf(out, len, "rate.%s", enc);
+}
+
+enum tgotp_verdict tgotp_state_rate_take(struct tgotp_state *st, const char *user, long limit,
+					 long window, time_t now, long *retry_after)
+{
+	struct stamps *s = &st->stamps;
+	enum tgotp_verdict v = TGOTP_STATE_ERROR;
+	char name[TGOTP_STATE_NAME_MAX + 8];
+	time_t oldest;
+	int i, r;
+
+	*retry_after = 0;
+	rate_name(user, name, sizeof(name));
+	if (tgotp_state_lock(st) < 0)
+		return TGOTP_STATE_ERROR;
+	r = load_stamps(st, name, s, now, window);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		/* SECURITY: a corrupt count is a full one, not an empty one. */
+		tgotp_log(st->log, LOG_ERR, "state file %s is corrupt: treated as full", name);
+		for (s->n = 0; s->n < limit && s->n < MAX_STAMPS; s->n++)
+			s->t[s->n] = now;
+	}
+	if (s->n >= limit) {
+		for (oldest = now, i = 0; i < s->n; i++)
+			if (s->t[i] < oldest)
+				oldest = s->t[i];
+		*retry_after = (long)(oldest + window - now);
+		v = TGOTP_STATE_LIMITED;
+		if (r > 0)
+			save_stamps(st, name, s);
+		goto out;
+	}
+	s->t[s->n++] = now;
+	v = save_stamps(st, name, s) == 0 ? TGOTP_STATE_OK : TGOTP_STATE_ERROR;
+out:
+	tgotp_state_unlock(st);
+	return v;
+}
+
+void tgotp_state_rate_give_back(struct tgotp_state *st, const char *user, time_t now)
+{
+	struct stamps *s = &st->stamps;
+	char name[TGOTP_STATE_NAME_MAX + 8];
+	int i;
+
+	rate_name(user, name, sizeof(name));
+	if (tgotp_state_lock(st) < 0)
+		return;
+	if (load_stamps(st, name, s, now, 86400 * 365) == 0) {
+		for (i = s->n - 1; i >= 0 && s->t[i] != now; i--)
+			;
+		if (i >= 0) {
+			s->t[i] = s->t[--s->n];
+			save_stamps(st, name, s);
+		}
+	}
+	tgotp_state_unlock(st);
+}
+
+/* ---- codes per UTC day for the host */
+
+/* Today's count from "YYYY-MM-DD N\n". Returns 0, 1 when corrupt, -1 when
+ * unusable. A file of another day counts 0. */
+static int load_budget(struct tgotp_state *st, const char *today, long *count)
+{
+	char day[16];
+	int len = tgotp_state_read(st, "budget", st->buf, sizeof(st->buf)), used = 0;
+
+	*count = 0;
+	if (len == -ENOENT)
+		return 0;
+	if (len < 0)
+		return -1;
+	if (sscanf(st->buf, "%10s %ld\n%n", day, count, &used) != 2 || used != len || *count < 0)
+		return 1;
+	if (strcmp(day, today) != 0)
+		*count = 0;
+	return 0;
+}
+
+static int save_budget(struct tgotp_state *st, const char *today, long count)
+{
+	snprintf(st->buf, sizeof(st->buf), "%s %ld\n", today, count);
+	return tgotp_state_write(st, "budget", st->buf);
+}
+
+static void utc_day(time_t now, char out[16])
+{
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+enum tgotp_verdict tgotp_state_budget_take(struct tgotp_state *st, long budget, time_t now)
+{
+	enum tgotp_verdict v = TGOTP_STATE_ERROR;
+	char today[16];
+	long count;
+	int r;
+
+	if (budget <= 0)
+		return TGOTP_STATE_OK;
+	utc_day(now, today);
+	if (tgotp_state_lock(st) < 0)
+		return TGOTP_STATE_ERROR;
+	r = load_budget(st, today, &count);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		tgotp_log(st->log, LOG_ERR, "state file budget is corrupt: treated as spent");
+		save_budget(st, today, budget);
+		v = TGOTP_STATE_LIMITED;
+	} else if (count >= budget) {
+		v = TGOTP_STATE_LIMITED;
+	} else {
+		v = save_budget(st, today, count + 1) == 0 ? TGOTP_STATE_OK : TGOTP_STATE_ERROR;
+	}
+out:
+	tgotp_state_unlock(st);
+	return v;
+}
+
+void tgotp_state_budget_give_back(struct tgotp_state *st, time_t now)
+{
+	char today[16];
+	long count;
+
+	utc_day(now, today);
+	if (tgotp_state_lock(st) < 0)
+		return;
+	if (load_budget(st, today, &count) == 0 && count > 0)
+		save_budget(st, today, count - 1);
+	tgotp_state_unlock(st);
+}
+
+/* ---- FLOOD_WAIT pauses */
+
+enum tgotp_verdict tgotp_state_flood_check(struct tgotp_state *st, time_t now, time_t *until)
+{
+	enum tgotp_verdict v = TGOTP_STATE_OK;
+	int len;
+
+	*until = 0;
+	if (tgotp_state_lock(st) < 0)
+		return TGOTP_STATE_ERROR;
+	len = tgotp_state_read(st, "flood", st->buf, sizeof(st->buf));
+	if (len == -ENOENT)
+		goto out;
+	if (len < 0 || len < 2 || st->buf[len - 1] != '\n' ||
+	    tgotp_state_parse_time(st->buf, st->buf + len - 1, until) < 0) {
+		tgotp_log(st->log, LOG_ERR, "state file flood is unusable: pausing 60 s");
+		*until = now + 60;
+		snprintf(st->buf, sizeof(st->buf), "%lld\n", (long long)*until);
+		tgotp_state_write(st, "flood", st->buf);
+	}
+	if (*until > now + 86400)
+		*until = now + 86400; /* written when the clock was far ahead */
+	if (now < *until)
+		v = TGOTP_STATE_LIMITED;
+out:
+	tgotp_state_unlock(st);
+	return v;
+}
+
+void tgotp_state_flood_set(struct tgotp_state *st, time_t until)
+{
+	time_t old = 0;
+	int len;
+
+	if (tgotp_state_lock(st) < 0)
+		return;
+	len = tgotp_state_read(st, "flood", st->buf, sizeof(st->buf));
+	if (len > 1 && st->buf[len - 1] == '\n' &&
+	    tgotp_state_parse_time(st->buf, st->buf + len - 1, &old) == 0 && old > until)
+		until = old;
+	snprintf(st->buf, sizeof(st->buf), "%lld\n", (long long)until);
+	tgotp_state_write(st, "flood", st->buf);
+	tgotp_state_unlock(st);
+}
