@@ -13,6 +13,7 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "src/answer.h"
 #include "src/config.h"
 #include "src/fileio.h"
 #include "src/gateway.h"
@@ -22,14 +23,10 @@
 #include "src/state.h"
 #include "src/users.h"
 
-/* OpenSSH hands this password to PAM for unknown or denied users. */
-static const char sshd_bad_password[] = "\b\n\r\177INCORRECT";
-
 /* Built with -fvisibility=hidden: only these two leave the module. */
 #define TGOTP_EXPORT __attribute__((visibility("default")))
 
 #define USER_NAME_MAX 256
-#define ANSWER_MAX    64
 
 struct login {
 	pam_handle_t *pamh;
@@ -104,29 +101,6 @@ static const char *result_name(int rc)
 	}
 }
 
-/* A value for a key=value log field: blanks, '=', '"' and '%' become %XX
- * so that a user name such as "x outcome=success" cannot forge fields. */
-static const char *field(const char *v, char *out, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	if (!v || !*v)
-		return "-";
-	for (; *v && o + 4 < len; v++) {
-		unsigned char c = (unsigned char)*v;
-		if (c <= ' ' || c == '=' || c == '"' || c == '%' || c == 0x7f) {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
 /* The one log line of a login. */
 static int finish(struct login *l, int rc, const char *outcome)
 {
@@ -146,8 +120,9 @@ static int finish(struct login *l, int rc, const char *outcome)
 	tgotp_log(&l->log, prio,
 		  "user=%s service=%s rhost=%s phone=%s request_id=%s outcome=%s "
 		  "result=%s%s",
-		  field(l->user, user, sizeof(user)), field(l->service, service, sizeof(service)),
-		  field(l->rhost, rhost, sizeof(rhost)), l->masked[0] ? l->masked : "-",
+		  tgotp_log_field(l->user, user, sizeof(user)),
+		  tgotp_log_field(l->service, service, sizeof(service)),
+		  tgotp_log_field(l->rhost, rhost, sizeof(rhost)), l->masked[0] ? l->masked : "-",
 		  l->request_id[0] ? l->request_id : "-", l->outcome, result_name(rc), cost);
 	return rc;
 }
@@ -225,7 +200,7 @@ static bool failed_password(pam_handle_t *pamh)
 	const void *tok = NULL;
 
 	return pam_get_item(pamh, PAM_AUTHTOK, &tok) == PAM_SUCCESS && tok &&
-	       strcmp(tok, sshd_bad_password) == 0;
+	       strcmp(tok, tgotp_sshd_bad_password) == 0;
 }
 
 /* No usable phone number for this user: unmapped decides. */
@@ -297,46 +272,17 @@ static int send_code(struct login *l)
 	return -1;
 }
 
-enum answer { ANSWER_CONV_FAILED, ANSWER_EMPTY, ANSWER_CODE, ANSWER_MALFORMED, ANSWER_SSHD_DENIED };
-
-/* Asks for the code. Blanks anywhere are dropped ("123 456"); the result is
- * a code only when exactly code_length digits remain (anything else cannot
- * be right, and is not worth a Gateway call). */
-static enum answer read_answer(struct login *l, char code[ANSWER_MAX])
+/* Asks for the code. -1 when the conversation failed, else what the
+ * answer is (code filled for TGOTP_ANSWER_CODE). */
+static int read_answer(struct login *l, char code[TGOTP_ANSWER_MAX])
 {
-	enum answer ret = ANSWER_CONV_FAILED;
 	char *resp = NULL;
-	size_t n = 0, i;
-	bool digits_only = true;
+	int ret = -1;
 
 	code[0] = '\0';
-	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", l->cfg.prompt) != PAM_SUCCESS ||
-	    !resp)
-		goto out;
-	/* sshd replaces every answer of a user it will refuse anyway (root
-	 * under PermitRootLogin prohibit-password, a denied user) with its
-	 * marker: no code can succeed, so stop instead of spending tries. */
-	if (strcmp(resp, sshd_bad_password) == 0) {
-		ret = ANSWER_SSHD_DENIED;
-		goto out;
-	}
-	for (i = 0; resp[i]; i++) {
-		if (resp[i] == ' ' || resp[i] == '\t' || resp[i] == '\r' || resp[i] == '\n')
-			continue;
-		if (resp[i] < '0' || resp[i] > '9')
-			digits_only = false;
-		if (n < ANSWER_MAX - 1)
-			code[n] = resp[i];
-		n++;
-	}
-	code[n < ANSWER_MAX - 1 ? n : ANSWER_MAX - 1] = '\0';
-	if (n == 0)
-		ret = ANSWER_EMPTY;
-	else if (digits_only && n == (size_t)l->cfg.code_length)
-		ret = ANSWER_CODE;
-	else
-		ret = ANSWER_MALFORMED;
-out:
+	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", l->cfg.prompt) == PAM_SUCCESS &&
+	    resp)
+		ret = (int)tgotp_answer_read(resp, l->cfg.code_length, code);
 	tgotp_strfreezero(resp);
 	return ret;
 }
@@ -357,22 +303,24 @@ static int check_failed(struct login *l, enum tgotp_gw_result r, const struct tg
 #define ASK_AGAIN (-1)
 
 /* Judges one answer. ASK_AGAIN for a wrong code, else the PAM result. */
-static int try_answer(struct login *l, enum answer a, const char *code)
+static int try_answer(struct login *l, int a, const char *code)
 {
 	struct tgotp_status st;
 	enum tgotp_gw_result r;
 
 	switch (a) {
-	case ANSWER_CONV_FAILED:
-		return finish(l, PAM_AUTH_ERR, "conversation_failed");
-	case ANSWER_EMPTY:
+	case TGOTP_ANSWER_EMPTY:
 		return finish(l, PAM_AUTH_ERR, "empty_answer");
-	case ANSWER_SSHD_DENIED:
+	case TGOTP_ANSWER_SSHD_DENIED:
+		/* sshd will refuse this user anyway (e.g. root under
+		 * PermitRootLogin prohibit-password): stop spending tries. */
 		return finish(l, PAM_AUTH_ERR, "denied_by_sshd");
-	case ANSWER_MALFORMED:
+	case TGOTP_ANSWER_MALFORMED:
 		return ASK_AGAIN; /* a wrong try, without a Gateway call */
-	case ANSWER_CODE:
+	case TGOTP_ANSWER_CODE:
 		break;
+	default:
+		return finish(l, PAM_AUTH_ERR, "conversation_failed");
 	}
 	if (time(NULL) - l->sent_at > l->cfg.ttl)
 		return finish(l, PAM_AUTH_ERR, "expired");
@@ -394,7 +342,7 @@ static int try_answer(struct login *l, enum answer a, const char *code)
 /* Asks for the code up to max_tries times. Returns the PAM result. */
 static int verify_code(struct login *l)
 {
-	char code[ANSWER_MAX], msg[64];
+	char code[TGOTP_ANSWER_MAX], msg[64];
 	long tries;
 	int rc;
 
