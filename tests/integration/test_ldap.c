@@ -674,10 +674,35 @@ static void every_uri_dead(void **state)
 	assert_nothing_sent();
 }
 
+/* The state letter of a process from /proc/PID/stat ('T': stopped). */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return '?';
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
 static void stall_slapd(void)
 {
+	int i;
+
 	assert_int_equal(kill(slapd_pid, SIGSTOP), 0);
 	stalled = true;
+	/* SIGSTOP is delivered asynchronously: a lookup started at once could
+	 * still be served. Wait until the kernel reports it stopped. */
+	for (i = 0; i < 200 && proc_state(slapd_pid) != 'T'; i++)
+		usleep(10000);
+	assert_int_equal(proc_state(slapd_pid), 'T');
 }
 
 /* SIGSTOP: the kernel still accepts connections, nothing answers. */
