@@ -69,7 +69,7 @@ $(LIB): $(OBJS)
 $(MODULE): $(BUILD)/pam_tgotp.o $(LIB) src/pam_tgotp.map
 	$(CC) $(SO_LDFLAGS) -o $@ $(BUILD)/pam_tgotp.o $(LIB) $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(TEST_LIBS)
 

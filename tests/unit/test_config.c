@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,43 +15,6 @@
 #include "../../src/config.h"
 
 #define NAME "/etc/security/test-tgotp.conf"
-
-/* --- captured log lines ------------------------------------------------ */
-
-#define MAXLINES 32
-static char lines[MAXLINES][1024];
-static int nlines;
-static int nerr; /* lines at LOG_WARNING or worse */
-
-static void capture_fn(void *ctx, int prio, const char *msg)
-{
-	(void)ctx;
-	if (prio <= LOG_WARNING)
-		nerr++;
-	if (nlines < MAXLINES)
-		snprintf(lines[nlines++], sizeof(lines[0]), "%s", msg);
-}
-
-static const struct tgotp_log test_log = {capture_fn, NULL, true};
-
-/* One captured line holding all of a, b and c. */
-static bool logged3(const char *a, const char *b, const char *c)
-{
-	int i;
-
-	for (i = 0; i < nlines; i++)
-		if (strstr(lines[i], a) && strstr(lines[i], b) && strstr(lines[i], c))
-			return true;
-	return false;
-}
-
-static void dump_log(void)
-{
-	int i;
-
-	for (i = 0; i < nlines; i++)
-		print_message("  log: %s\n", lines[i]);
-}
 
 /* --- helpers ------------------------------------------------------------ */
 

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,14 +22,6 @@ static enum tgotp_gw_result parse(const char *body, long http, bool want_obj)
 {
 	memset(&st, 'J', sizeof(st));
 	return tgotp_gw_parse(body, strlen(body), http, want_obj, &st);
-}
-
-static bool has_control(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
-			return true;
-	return false;
 }
 
 #define assert_double(a, b) assert_true(fabs((a) - (b)) < 1e-9)

@@ -8,38 +8,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../src/ldapdir.h"
-
-/* --- captured log lines ------------------------------------------------ */
-
-#define MAXLINES 16
-static char lines[MAXLINES][1024];
-static int nlines;
-
-static void capture_fn(void *ctx, int prio, const char *msg)
-{
-	(void)ctx;
-	(void)prio;
-	if (nlines < MAXLINES)
-		snprintf(lines[nlines++], sizeof(lines[0]), "%s", msg);
-}
-
-static const struct tgotp_log test_log = {capture_fn, NULL, true};
-
-static bool log_contains(const char *needle)
-{
-	int i;
-
-	for (i = 0; i < nlines; i++)
-		if (strstr(lines[i], needle))
-			return true;
-	return false;
-}
 
 static const char *escaped(const char *in)
 {
