@@ -569,3 +569,14 @@ void h_assert_result(const struct h_login *l, int rc, const char *name, const ch
 		file, line, l->rc, rc, l->result, name, h_log());
 	fail();
 }
+
+void h_assert_outcome(const char *outcome, const char *file, int line)
+{
+	char needle[128];
+
+	snprintf(needle, sizeof(needle), "outcome=%s ", outcome);
+	if (h_log_has(needle))
+		return;
+	fprintf(stderr, "%s:%d: no log line with %s; log:\n%s", file, line, needle, h_log());
+	fail();
+}

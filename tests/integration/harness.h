@@ -77,6 +77,11 @@ void h_run(struct h_login *l);
 void h_assert_result(const struct h_login *l, int rc, const char *name, const char *file, int line);
 #define assert_result(l, rc, name) h_assert_result(l, rc, name, __FILE__, __LINE__)
 
+/* Fails the test, showing the module's log, when no log line of the last
+ * login has "outcome=OUTCOME ". */
+void h_assert_outcome(const char *outcome, const char *file, int line);
+#define assert_outcome(outcome) h_assert_outcome(outcome, __FILE__, __LINE__)
+
 /* Mock control. */
 void h_mock_reset(void);
 void h_mock_fault(const char *json);

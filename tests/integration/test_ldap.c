@@ -152,17 +152,6 @@ static void config_bind(const char *top, const char *uris, const char *more)
 	config(top, uris, text);
 }
 
-static void assert_outcome(const char *outcome)
-{
-	char needle[128];
-
-	snprintf(needle, sizeof(needle), "outcome=%s ", outcome);
-	if (!h_log_has(needle)) {
-		fprintf(stderr, "log was:\n%s", h_log());
-		fail_msg("no log line with %s", needle);
-	}
-}
-
 static void assert_log(const char *needle)
 {
 	if (!h_log_has(needle)) {

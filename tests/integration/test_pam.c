@@ -37,17 +37,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void assert_outcome(const char *outcome)
-{
-	char needle[128];
-
-	snprintf(needle, sizeof(needle), "outcome=%s ", outcome);
-	if (!h_log_has(needle)) {
-		fprintf(stderr, "log was:\n%s", h_log());
-		fail_msg("no log line with %s", needle);
-	}
-}
-
 /* ---- the code was verified */
 
 static void success_with_check_ability(void **state)
