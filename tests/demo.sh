@@ -28,13 +28,7 @@ if [ -n "${TOKEN_FILE:-}" ] || [ -n "${PHONE:-}" ]; then
 	fi
 	install -m 0600 -o root -g root "$TOKEN_FILE" "$dir/token"
 	# API_URL and CA_FILE point the demo at another Gateway (a stand-in).
-	cat >"$dir/pam_tgotp.conf" <<CONF
-api_url = "${API_URL:-https://gatewayapi.telegram.org}"
-ca_file = "${CA_FILE:-}"
-token_file = "$dir/token"
-users_file = "$dir/users"
-user demo { phone = "$PHONE" }
-CONF
+	api_url=${API_URL:-https://gatewayapi.telegram.org} ca_file=${CA_FILE:-} phone=$PHONE
 	echo "== ${API_URL:-Real Telegram Gateway}: the code goes to $PHONE (free when it is your own number)."
 else
 	"$top/tests/certs/gen-certs.sh" "$build/certs" >/dev/null
@@ -45,16 +39,17 @@ else
 	mock=$!
 	for _ in $(seq 100); do [ -s "$dir/ports" ] && break; sleep 0.1; done
 	port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["gateway"])' "$dir/ports")
-	cat >"$dir/pam_tgotp.conf" <<CONF
-api_url = "https://127.0.0.1:$port"
-ca_file = "$build/certs/ca.pem"
-token_file = "$dir/token"
-users_file = "$dir/users"
-user demo { phone = "+44 20 7946 0958" }
-CONF
+	api_url=https://127.0.0.1:$port ca_file=$build/certs/ca.pem phone="+44 20 7946 0958"
 	echo "== Mock Telegram Gateway on https://127.0.0.1:$port (TLS, test CA)."
 	echo "== The 'Telegram message' the mock delivers is printed below; type its code."
 fi
+cat >"$dir/pam_tgotp.conf" <<CONF
+api_url = "$api_url"
+ca_file = "$ca_file"
+token_file = "$dir/token"
+users_file = "$dir/users"
+user demo { phone = "$phone" }
+CONF
 chmod 0600 "$dir/pam_tgotp.conf"
 echo "auth required $build/pam_tgotp.so config=$dir/pam_tgotp.conf" >"$dir/pam.d/tgotp-demo"
 echo "auth required pam_deny.so" >"$dir/pam.d/other"
