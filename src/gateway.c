@@ -153,7 +153,36 @@ void tgotp_gateway_free(struct tgotp_gateway *gw)
 	free(gw);
 }
 
-/* POSTs json to method; returns the classified answer in st. */
+/* Frees a request object, wiping its string values first (the body of
+ * checkVerificationStatus holds the code). NULL is fine. */
+static void delete_wiped(cJSON *j)
+{
+	cJSON *v;
+
+	cJSON_ArrayForEach(v, j)
+	{
+		if (cJSON_IsString(v))
+			explicit_bzero(v->valuestring, strlen(v->valuestring));
+	}
+	cJSON_Delete(j);
+}
+
+/* A request object with up to two string parameters (k2 may be NULL);
+ * NULL when out of memory. */
+static cJSON *request_of(const char *k1, const char *v1, const char *k2, const char *v2)
+{
+	cJSON *j = cJSON_CreateObject();
+
+	if (j &&
+	    (!cJSON_AddStringToObject(j, k1, v1) || (k2 && !cJSON_AddStringToObject(j, k2, v2)))) {
+		delete_wiped(j);
+		j = NULL;
+	}
+	return j;
+}
+
+/* POSTs json (taken over and freed; NULL: it could not be built) to
+ * method; returns the classified answer in st. */
 static enum tgotp_gw_result call(struct tgotp_gateway *gw, const char *method, cJSON *json,
 				 bool want_result_object, struct tgotp_status *st)
 {
@@ -202,6 +231,7 @@ out:
 	/* The body of checkVerificationStatus holds the code. */
 	curl_easy_setopt(gw->curl, CURLOPT_POSTFIELDS, NULL);
 	tgotp_strfreezero(payload);
+	delete_wiped(json);
 	explicit_bzero(gw->body, gw->body_len);
 	free(url);
 	return ret;
@@ -210,16 +240,8 @@ out:
 enum tgotp_gw_result tgotp_gw_check_send_ability(struct tgotp_gateway *gw, const char *phone,
 						 struct tgotp_status *st)
 {
-	enum tgotp_gw_result ret;
-	cJSON *j = cJSON_CreateObject();
-
-	if (j && !cJSON_AddStringToObject(j, "phone_number", phone)) {
-		cJSON_Delete(j);
-		j = NULL;
-	}
-	ret = call(gw, "checkSendAbility", j, true, st);
-	cJSON_Delete(j);
-	return ret;
+	return call(gw, "checkSendAbility", request_of("phone_number", phone, NULL, NULL), true,
+		    st);
 }
 
 static int add_optional_string(cJSON *j, const char *key, const char *v)
@@ -232,12 +254,10 @@ static int add_optional_string(cJSON *j, const char *key, const char *v)
 enum tgotp_gw_result tgotp_gw_send(struct tgotp_gateway *gw, const struct tgotp_send_req *r,
 				   struct tgotp_status *st)
 {
-	enum tgotp_gw_result ret;
-	cJSON *j = cJSON_CreateObject();
+	cJSON *j = request_of("phone_number", r->phone_number, NULL, NULL);
 	int err = !j;
 
 	if (j) {
-		err |= !cJSON_AddStringToObject(j, "phone_number", r->phone_number);
 		err |= add_optional_string(j, "request_id", r->request_id);
 		err |= add_optional_string(j, "sender_username", r->sender_username);
 		err |= add_optional_string(j, "callback_url", r->callback_url);
@@ -246,51 +266,23 @@ enum tgotp_gw_result tgotp_gw_send(struct tgotp_gateway *gw, const struct tgotp_
 		err |= !cJSON_AddNumberToObject(j, "ttl", (double)r->ttl);
 	}
 	if (err) {
-		cJSON_Delete(j);
+		delete_wiped(j);
 		j = NULL;
 	}
-	ret = call(gw, "sendVerificationMessage", j, true, st);
-	cJSON_Delete(j);
-	return ret;
-}
-
-/* Frees a JSON object holding a secret string value, wiping it first. */
-static void delete_wiped(cJSON *j, const char *secret_key)
-{
-	cJSON *v = j ? cJSON_GetObjectItemCaseSensitive(j, secret_key) : NULL;
-
-	if (cJSON_IsString(v))
-		explicit_bzero(v->valuestring, strlen(v->valuestring));
-	cJSON_Delete(j);
+	return call(gw, "sendVerificationMessage", j, true, st);
 }
 
 enum tgotp_gw_result tgotp_gw_check(struct tgotp_gateway *gw, const char *request_id,
 				    const char *code, struct tgotp_status *st)
 {
-	enum tgotp_gw_result ret;
-	cJSON *j = cJSON_CreateObject();
-
-	if (j && (!cJSON_AddStringToObject(j, "request_id", request_id) ||
-		  !cJSON_AddStringToObject(j, "code", code))) {
-		delete_wiped(j, "code");
-		j = NULL;
-	}
-	ret = call(gw, "checkVerificationStatus", j, true, st);
-	delete_wiped(j, "code");
-	return ret;
+	return call(gw, "checkVerificationStatus",
+		    request_of("request_id", request_id, "code", code), true, st);
 }
 
 enum tgotp_gw_result tgotp_gw_revoke(struct tgotp_gateway *gw, const char *request_id)
 {
 	struct tgotp_status st;
-	enum tgotp_gw_result ret;
-	cJSON *j = cJSON_CreateObject();
 
-	if (j && !cJSON_AddStringToObject(j, "request_id", request_id)) {
-		cJSON_Delete(j);
-		j = NULL;
-	}
-	ret = call(gw, "revokeVerificationMessage", j, false, &st);
-	cJSON_Delete(j);
-	return ret;
+	return call(gw, "revokeVerificationMessage",
+		    request_of("request_id", request_id, NULL, NULL), false, &st);
 }
