@@ -24,8 +24,7 @@ void tgotp_strfreezero(char *s)
 		tgotp_freezero(s, strlen(s));
 }
 
-/* Returns NULL when st is acceptable for kind, else why not. */
-static const char *unsafe_reason(const struct stat *st, enum tgotp_file_kind kind)
+const char *tgotp_file_unsafe(const struct stat *st, enum tgotp_file_kind kind)
 {
 	if (!S_ISREG(st->st_mode))
 		return "not a regular file";
@@ -83,7 +82,7 @@ int tgotp_read_file(const char *path, enum tgotp_file_kind kind, size_t max, cha
 		tgotp_log(log, LOG_ERR, "%s: cannot stat: %s", path, strerror(-ret));
 		goto out;
 	}
-	why = unsafe_reason(&st, kind);
+	why = tgotp_file_unsafe(&st, kind);
 	if (why) {
 		tgotp_log(log, LOG_ERR, "%s: refusing to use it: %s", path, why);
 		ret = -EPERM;

@@ -11,6 +11,12 @@ enum tgotp_file_kind {
 	TGOTP_FILE_SECRET, /* root-owned, no group/other access at all */
 };
 
+struct stat;
+
+/* NULL when st is acceptable for kind (a regular file owned by root, with
+ * the mode kind requires), else why not, for the log. */
+const char *tgotp_file_unsafe(const struct stat *st, enum tgotp_file_kind kind);
+
 /* Reads a whole file safely: O_NOFOLLOW, regular file, owner root, mode as
  * kind requires, at most max bytes. On success *buf is NUL-terminated and
  * *len excludes the NUL. Returns 0, -ENOENT when the file does not exist

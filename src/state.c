@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "state.h"
 #include "state_io.h"
 
@@ -42,7 +43,8 @@ struct tgotp_state *tgotp_state_open(const char *dir, const struct tgotp_log *lo
 		goto fail;
 	}
 	st->lockfd = openat(st->dirfd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (st->lockfd < 0 || fstat(st->lockfd, &s) < 0 || !S_ISREG(s.st_mode) || !owner_ok(&s)) {
+	if (st->lockfd < 0 || fstat(st->lockfd, &s) < 0 ||
+	    tgotp_file_unsafe(&s, TGOTP_FILE_SECRET)) {
 		tgotp_log(log, LOG_ERR, "%s/.lock: unusable lock file", dir);
 		goto fail;
 	}
@@ -117,7 +119,8 @@ int tgotp_state_read(struct tgotp_state *st, const char *name, char *buf, size_t
 	fd = openat(st->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &s) < 0 || !S_ISREG(s.st_mode) || !owner_ok(&s) || (size_t)s.st_size >= cap) {
+	if (fstat(fd, &s) < 0 || tgotp_file_unsafe(&s, TGOTP_FILE_SECRET) ||
+	    (size_t)s.st_size >= cap) {
 		tgotp_log(st->log, LOG_ERR,
 			  "state file %s: not a root-only regular file of sane size", name);
 		ret = -EPERM;
