@@ -372,6 +372,11 @@ static int resolve_phone(struct login *l)
 		return unmapped(l);
 	case TGOTP_LOOKUP_UNAVAILABLE:
 		return unavailable(l, "directory_unavailable");
+	case TGOTP_LOOKUP_REFUSED:
+		/* SECURITY: an answer can be provoked (lock the service
+		 * account): never "unreachable", whatever failmode. */
+		say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
+		return finish(l, PAM_AUTHINFO_UNAVAIL, "directory_refused");
 	default:
 		return finish(l, PAM_SERVICE_ERR, "config_error");
 	}

@@ -11,7 +11,10 @@
 enum tgotp_lookup {
 	TGOTP_LOOKUP_FOUND,
 	TGOTP_LOOKUP_NOT_FOUND,
-	TGOTP_LOOKUP_UNAVAILABLE, /* directory unreachable: failmode decides */
+	TGOTP_LOOKUP_UNAVAILABLE, /* nobody answered (down, connect, timeout): failmode decides */
+	TGOTP_LOOKUP_REFUSED,	  /* the directory answered with a refusal (bind refused,
+				     locked service account, any other result code):
+				     PAM_AUTHINFO_UNAVAIL whatever failmode */
 	TGOTP_LOOKUP_ERROR,	  /* unsafe or broken configuration */
 };
 
