@@ -178,6 +178,12 @@ static int gateway_failed(struct login *l, enum tgotp_gw_result r, const struct 
 		 * safe mode they must not turn into no second factor. */
 		say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
 		return finish(l, PAM_AUTHINFO_UNAVAIL, "sending_refused");
+	case TGOTP_GW_ERROR:
+		/* SECURITY: the Gateway answered; whatever made it refuse may
+		 * be the caller's doing (the request carries their user name
+		 * and host name): never "unreachable", whatever failmode. */
+		say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
+		return finish(l, PAM_AUTHINFO_UNAVAIL, "gateway_error");
 	default:
 		return unavailable(l, "gateway_unavailable");
 	}

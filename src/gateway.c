@@ -219,7 +219,7 @@ static enum tgotp_gw_result call(struct tgotp_gateway *gw, const char *method, c
 	gw->body[gw->body_len] = '\0'; /* cJSON may look one byte past the end */
 	ret = tgotp_gw_parse(gw->body, gw->body_len, http, want_result_object, st);
 	st->request_sent = st->answered = true;
-	if (ret == TGOTP_GW_UNAVAILABLE && !st->error[0])
+	if (ret != TGOTP_GW_OK && !st->error[0])
 		tgotp_log(
 		    gw->log, LOG_ERR,
 		    "gateway: %s: HTTP %ld, answer is not the API's JSON envelope (%zu bytes)",
@@ -275,8 +275,19 @@ enum tgotp_gw_result tgotp_gw_send(struct tgotp_gateway *gw, const struct tgotp_
 enum tgotp_gw_result tgotp_gw_check(struct tgotp_gateway *gw, const char *request_id,
 				    const char *code, struct tgotp_status *st)
 {
-	return call(gw, "checkVerificationStatus",
-		    request_of("request_id", request_id, "code", code), true, st);
+	enum tgotp_gw_result r = call(gw, "checkVerificationStatus",
+				      request_of("request_id", request_id, "code", code), true, st);
+
+	/* SECURITY: a status is only about our code when it names our
+	 * request; any other answer is never success. */
+	if (r == TGOTP_GW_OK && strcmp(st->request_id, request_id) != 0) {
+		tgotp_log(gw->log, LOG_ERR,
+			  "gateway: checkVerificationStatus: the answer is about request %s, "
+			  "not %s",
+			  st->request_id, request_id);
+		r = TGOTP_GW_ERROR;
+	}
+	return r;
 }
 
 enum tgotp_gw_result tgotp_gw_revoke(struct tgotp_gateway *gw, const char *request_id)

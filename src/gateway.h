@@ -14,7 +14,9 @@
 
 enum tgotp_gw_result {
 	TGOTP_GW_OK,
-	TGOTP_GW_UNAVAILABLE,	/* transport, 5xx, not the envelope, ACCESS_TOKEN_*, unknown */
+	TGOTP_GW_UNAVAILABLE,	/* nobody answered: transport, 5xx, not the envelope */
+	TGOTP_GW_ERROR,		/* answered with a refusal: ACCESS_TOKEN_*, an unknown error,
+				   HTTP 4xx; never "unreachable" */
 	TGOTP_GW_UNDELIVERABLE, /* PHONE_NUMBER_*: the number cannot get Telegram messages */
 	TGOTP_GW_REFUSED,	/* BALANCE_NOT_ENOUGH, FLOOD_WAIT_*: provokable by strangers */
 	TGOTP_GW_CODE_INVALID,	/* CODE_INVALID as an error: counts as a wrong code */
@@ -44,13 +46,16 @@ struct tgotp_status {
 };
 
 /* Classifies one answer: body of len bytes (may hold NULs: rejected), the
- * HTTP status. ok only with a 2xx status and {"ok": true}. A body that is not
- * the envelope is UNAVAILABLE. want_result_object: the method returns a
+ * HTTP status. ok only with a 2xx status and {"ok": true}. An {"ok": false}
+ * error is classified by its string whatever the status (it answered); any
+ * other 4xx is ERROR; any other body that is not the envelope is
+ * UNAVAILABLE. want_result_object: the method returns a
  * RequestStatus (revoke returns true). Fills st. Pure; fuzzed. */
 enum tgotp_gw_result tgotp_gw_parse(const char *body, size_t len, long http_status,
 				    bool want_result_object, struct tgotp_status *st);
 
-/* Maps an error string to a result (PHONE_NUMBER_* -> UNDELIVERABLE, ...). */
+/* Maps an error string to a result (PHONE_NUMBER_* -> UNDELIVERABLE, ...,
+ * anything else -> ERROR). */
 enum tgotp_gw_result tgotp_gw_classify_error(const char *error, long *flood_wait);
 
 const char *tgotp_gw_result_str(enum tgotp_gw_result r);

@@ -13,6 +13,8 @@ const char *tgotp_gw_result_str(enum tgotp_gw_result r)
 		return "ok";
 	case TGOTP_GW_UNAVAILABLE:
 		return "gateway_unavailable";
+	case TGOTP_GW_ERROR:
+		return "gateway_error";
 	case TGOTP_GW_UNDELIVERABLE:
 		return "not_on_telegram";
 	case TGOTP_GW_REFUSED:
@@ -60,7 +62,10 @@ enum tgotp_gw_result tgotp_gw_classify_error(const char *error, long *flood_wait
 		return TGOTP_GW_REFUSED;
 	if (strcmp(error, "CODE_INVALID") == 0)
 		return TGOTP_GW_CODE_INVALID;
-	return TGOTP_GW_UNAVAILABLE;
+	/* SECURITY: an error we do not know was still an answer, and the
+	 * request carries text the caller chooses (user name, rhost): it must
+	 * never count as "unreachable", which failmode = safe lets in. */
+	return TGOTP_GW_ERROR;
 }
 
 static enum tgotp_verification verification_from(const char *s)
@@ -131,7 +136,10 @@ static bool only_blanks(const char *p, const char *end)
 enum tgotp_gw_result tgotp_gw_parse(const char *body, size_t len, long http_status,
 				    bool want_result_object, struct tgotp_status *st)
 {
-	enum tgotp_gw_result ret = TGOTP_GW_UNAVAILABLE;
+	/* Whatever is not the envelope: a 4xx is a server that answered and
+	 * refused; anything else (5xx, a proxy's page, garbage) is nobody. */
+	enum tgotp_gw_result ret =
+	    http_status >= 400 && http_status <= 499 ? TGOTP_GW_ERROR : TGOTP_GW_UNAVAILABLE;
 	const cJSON *ok, *err, *result;
 	const char *end = NULL;
 	cJSON *root = NULL;

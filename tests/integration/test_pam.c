@@ -373,7 +373,7 @@ static void flood_wait(void **state)
 	refused_error("FLOOD_WAIT_30", "checksendability");
 }
 
-/* ---- Gateway unreachable: failmode decides */
+/* ---- Gateway unreachable (nobody answered): failmode decides */
 
 struct fault_case {
 	const char *port;  /* mock port to use */
@@ -411,9 +411,6 @@ static const struct fault_case faults[] = {
     {"gateway", "{\"mode\": \"garbage\"}"},
     {"gateway", "{\"mode\": \"http5xx\", \"arg\": 502}"},
     {"gateway", "{\"mode\": \"http5xx\", \"arg\": 503, \"method\": \"sendverificationmessage\"}"},
-    {"gateway", "{\"mode\": \"http5xx_json\"}"},
-    {"gateway", "{\"mode\": \"error\", \"arg\": \"ACCESS_TOKEN_INVALID\"}"},
-    {"gateway", "{\"mode\": \"error\", \"arg\": \"SOMETHING_NEW\"}"},
     {"gateway", "{\"mode\": \"ok_no_result\"}"},
     {"gateway", "{\"mode\": \"no_ok\"}"},
     {"gateway", "{\"mode\": \"json_array\"}"},
@@ -424,7 +421,6 @@ static const struct fault_case faults[] = {
     {"gateway", "{\"mode\": \"nested\"}"},
     {"gateway", "{\"mode\": \"nul\"}"},
     {"gateway", "{\"mode\": \"slowloris\", \"arg\": 30}"},
-    {"gateway", "{\"mode\": \"ansi\"}"},
 };
 
 static void unavailable_secure(void **state)
@@ -453,6 +449,67 @@ static void unavailable_safe(void **state)
 		h_state_reset();
 		expect_unavailable(&faults[i], "failmode = safe");
 	}
+}
+
+/* SECURITY: an answer is never "unreachable": an error string the module
+ * does not know, ACCESS_TOKEN_*, any 4xx, an {"ok": false} under a 5xx. The
+ * request carries the user name and the remote host name, so whatever the
+ * Gateway refuses may be the caller's doing: PAM_AUTHINFO_UNAVAIL whatever
+ * failmode, outcome gateway_error, never a code sent. */
+static void answered_refusal_is_never_success(void **state)
+{
+	static const char *const answers[] = {
+	    "{\"mode\": \"error\", \"arg\": \"SOMETHING_NEW\"}",
+	    "{\"mode\": \"error\", \"arg\": \"SOMETHING_NEW\", \"method\": "
+	    "\"sendverificationmessage\"}",
+	    "{\"mode\": \"error\", \"arg\": \"ACCESS_TOKEN_INVALID\"}",
+	    "{\"mode\": \"error\", \"arg\": \"ACCESS_TOKEN_REQUIRED\"}",
+	    "{\"mode\": \"error\", \"arg\": \"PAYLOAD_INVALID\", \"method\": "
+	    "\"sendverificationmessage\"}",
+	    "{\"mode\": \"http5xx\", \"arg\": 400}",
+	    "{\"mode\": \"http5xx\", \"arg\": 401}",
+	    "{\"mode\": \"http5xx\", \"arg\": 403}",
+	    "{\"mode\": \"http5xx\", \"arg\": 404, \"method\": \"sendverificationmessage\"}",
+	    "{\"mode\": \"http5xx_json\"}",
+	    "{\"mode\": \"ansi\"}",
+	};
+	const char *modes[] = {"failmode = safe", "failmode = secure"};
+	size_t i, m;
+	struct h_stats s;
+
+	(void)state;
+	for (m = 0; m < 2; m++) {
+		for (i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+			struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+			fprintf(stderr, "  case %s %s\n", modes[m], answers[i]);
+			h_mock_reset();
+			h_state_reset();
+			h_config(modes[m]);
+			h_mock_fault(answers[i]);
+			h_run(&l);
+			assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+			assert_outcome("gateway_error");
+			assert_int_equal(l.prompts, 0);
+			h_mock_stats(&s);
+			/* the refused request is the only one of its kind */
+			assert_int_equal(s.send, strstr(answers[i], "sendverif") ? 1 : 0);
+		}
+	}
+}
+
+/* SECURITY: a verification status about another request says nothing
+ * about ours: never success, whatever failmode. */
+static void status_of_another_request_is_never_success(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+
+	(void)state;
+	h_config("failmode = safe");
+	h_mock_fault("{\"mode\": \"foreign_id\", \"method\": \"checkverificationstatus\"}");
+	h_run(&l);
+	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	assert_outcome("check_failed");
+	assert_true(h_log_has("is about request 999999999999999"));
 }
 
 /* Once the Gateway took the message, a failing check is never a success,
@@ -826,6 +883,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(flood_wait, h_setup, teardown),
 	    cmocka_unit_test_setup_teardown(unavailable_secure, h_setup, teardown),
 	    cmocka_unit_test_setup_teardown(unavailable_safe, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(answered_refusal_is_never_success, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(status_of_another_request_is_never_success, h_setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(check_failure_is_never_success, h_setup, teardown),
 	    cmocka_unit_test_setup_teardown(caller_environment_decides_nothing, h_setup, teardown),
 	    cmocka_unit_test_setup_teardown(missing_group_means_asking, h_setup, teardown),

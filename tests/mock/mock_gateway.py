@@ -41,12 +41,13 @@ TLS_PORTS = (("gateway", "server"), ("badca", "other-server"),
 FAULT_MODES = ("slow", "garbage", "http5xx", "http5xx_json", "error", "status",
                "ok_no_result", "no_ok", "json_array", "ok_string", "close",
                "slowloris", "endless", "huge", "nested", "nul", "redirect",
-               "ansi", "http10")
+               "ansi", "http10", "foreign_id")
 FAULTS_NEEDING_ARG = ("error", "status")
 NUMERIC_ARG_FAULTS = ("slow", "http5xx", "slowloris", "nested")
 
 ANSI_ERROR = "\x1b[31mEVIL\x1b[0m\r\nInjected: yes\x07"
 NUL_STATUS = "code_valid\x00_not_really"
+FOREIGN_REQUEST_ID = "999999999999999"
 HUGE_SIZE = 10 * 1024 * 1024
 ENDLESS_CHUNK = 64 * 1024
 ENDLESS_CAP = 20.0
@@ -865,6 +866,13 @@ class ApiHandler(Handler):
 
     def fault_ansi(self, arg, call, params):
         self.send_json(400, {"ok": False, "error": ANSI_ERROR})
+
+    def fault_foreign_id(self, arg, call, params):
+        status, envelope = call()
+        result = envelope.get("result")
+        if isinstance(result, dict) and "request_id" in result:
+            result["request_id"] = FOREIGN_REQUEST_ID
+        self.send_json(status, envelope)
 
     def fault_http10(self, arg, call, params):
         status, envelope = call()

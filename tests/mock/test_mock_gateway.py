@@ -389,6 +389,12 @@ class MockTest(unittest.TestCase):
         self.control("GET", "/stolen")
         self.assertEqual(self.control("GET", "/stats")[1]["stolen"], 1)
 
+    def test_fault_foreign_id(self):
+        self.fault("foreign_id", count=1)
+        status, body = self.api("checkSendAbility", {"phone_number": PHONE})
+        self.assertEqual((status, body["ok"]), (200, True))
+        self.assertEqual(body["result"]["request_id"], "999999999999999")
+
     def test_fault_http10(self):
         self.fault("http10", count=1)
         conn = self.connect()

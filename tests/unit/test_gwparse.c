@@ -136,14 +136,14 @@ static void test_errors_classified(void **state)
 	assert_int_equal(error("FLOOD_WAIT_30", 429), TGOTP_GW_REFUSED);
 	assert_int_equal(st.flood_wait, 30);
 	assert_string_equal(st.error, "FLOOD_WAIT_30");
-	assert_int_equal(error("ACCESS_TOKEN_INVALID", 401), TGOTP_GW_UNAVAILABLE);
-	assert_int_equal(error("ACCESS_TOKEN_REQUIRED", 401), TGOTP_GW_UNAVAILABLE);
-	assert_int_equal(error("SOMETHING_NEW", 400), TGOTP_GW_UNAVAILABLE);
+	assert_int_equal(error("ACCESS_TOKEN_INVALID", 401), TGOTP_GW_ERROR);
+	assert_int_equal(error("ACCESS_TOKEN_REQUIRED", 401), TGOTP_GW_ERROR);
+	assert_int_equal(error("SOMETHING_NEW", 400), TGOTP_GW_ERROR);
 	assert_string_equal(st.error, "SOMETHING_NEW");
-	assert_int_equal(error("", 400), TGOTP_GW_UNAVAILABLE);
+	assert_int_equal(error("", 400), TGOTP_GW_ERROR);
 	assert_int_equal(error("CODE_INVALID", 400), TGOTP_GW_CODE_INVALID);
-	assert_int_equal(error("CODE_INVALID_X", 400), TGOTP_GW_UNAVAILABLE);
-	assert_int_equal(error("phone_number_invalid", 400), TGOTP_GW_UNAVAILABLE);
+	assert_int_equal(error("CODE_INVALID_X", 400), TGOTP_GW_ERROR);
+	assert_int_equal(error("phone_number_invalid", 400), TGOTP_GW_ERROR);
 }
 
 static void test_classify_error(void **state)
@@ -163,8 +163,8 @@ static void test_classify_error(void **state)
 	assert_int_equal(tgotp_gw_classify_error("FLOOD_WAIT_99999999999999999999999", &fw),
 			 TGOTP_GW_REFUSED);
 	assert_true(fw >= 0);
-	assert_int_equal(tgotp_gw_classify_error("TTL_INVALID", &fw), TGOTP_GW_UNAVAILABLE);
-	assert_int_equal(tgotp_gw_classify_error("", &fw), TGOTP_GW_UNAVAILABLE);
+	assert_int_equal(tgotp_gw_classify_error("TTL_INVALID", &fw), TGOTP_GW_ERROR);
+	assert_int_equal(tgotp_gw_classify_error("", &fw), TGOTP_GW_ERROR);
 }
 
 static void test_http_status_gate(void **state)
@@ -172,7 +172,12 @@ static void test_http_status_gate(void **state)
 	(void)state;
 	assert_int_equal(parse(sent, 500, true), TGOTP_GW_UNAVAILABLE);
 	assert_int_equal(parse(sent, 502, true), TGOTP_GW_UNAVAILABLE);
-	assert_int_not_equal(parse(sent, 404, true), TGOTP_GW_OK);
+	/* A 4xx answered: a refusal, never "unreachable", whatever the body. */
+	assert_int_equal(parse(sent, 404, true), TGOTP_GW_ERROR);
+	assert_int_equal(parse("<html>Forbidden</html>", 403, true), TGOTP_GW_ERROR);
+	assert_int_equal(parse("", 401, true), TGOTP_GW_ERROR);
+	assert_int_equal(parse("{\"ok\":false,\"error\":\"INTERNAL\"}", 500, true), TGOTP_GW_ERROR);
+	assert_int_equal(parse("<html>Bad Gateway</html>", 502, true), TGOTP_GW_UNAVAILABLE);
 	assert_int_not_equal(parse(sent, 301, true), TGOTP_GW_OK);
 	assert_int_not_equal(parse(sent, 0, true), TGOTP_GW_OK);
 	assert_int_not_equal(parse(sent, 199, true), TGOTP_GW_OK);
@@ -224,7 +229,7 @@ static void test_revoke_result_true(void **state)
 	assert_int_equal(parse("{\"ok\":true}", 200, false), TGOTP_GW_UNAVAILABLE);
 	assert_int_equal(parse("{\"ok\":true,\"result\":true}", 500, false), TGOTP_GW_UNAVAILABLE);
 	assert_int_equal(parse("{\"ok\":false,\"error\":\"REQUEST_ID_INVALID\"}", 400, false),
-			 TGOTP_GW_UNAVAILABLE);
+			 TGOTP_GW_ERROR);
 }
 
 static void test_embedded_nul(void **state)
@@ -285,7 +290,7 @@ static void test_error_sanitised(void **state)
 	(void)state;
 	assert_int_equal(
 	    parse("{\"ok\":false,\"error\":\"BAD\\u001b[31m\\r\\nINJECTED\\u007f\"}", 400, true),
-	    TGOTP_GW_UNAVAILABLE);
+	    TGOTP_GW_ERROR);
 	assert_false(has_control(st.error));
 	assert_memory_equal(st.error, "BAD", 3);
 	assert_non_null(strstr(st.error, "INJECTED"));
