@@ -17,7 +17,7 @@
 #include "src/config.h"
 #include "src/fileio.h"
 #include "src/gateway.h"
-#include "src/groups.h"
+#include "src/nss.h"
 #include "src/payload.h"
 #include "src/phone.h"
 #include "src/state.h"
@@ -32,6 +32,8 @@ struct login {
 	pam_handle_t *pamh;
 	int flags;
 	const char *user, *service, *rhost;
+	const char *given_user;		 /* as PAM had it, when NSS named it otherwise */
+	char account[USER_NAME_MAX + 1]; /* NSS's own name of the user */
 	struct tgotp_config cfg;
 	bool cfg_loaded;
 	struct tgotp_log log;
@@ -105,6 +107,7 @@ static const char *result_name(int rc)
 static int finish(struct login *l, int rc, const char *outcome)
 {
 	char cost[64] = "", user[3 * 64 + 1], service[3 * 32 + 1], rhost[3 * 64 + 1];
+	char given[3 * 64 + 16] = "";
 	int prio = rc == PAM_SUCCESS || rc == PAM_IGNORE ? LOG_INFO : LOG_NOTICE;
 
 	if (!l->outcome)
@@ -117,10 +120,15 @@ static int finish(struct login *l, int rc, const char *outcome)
 	if (l->last.has_balance)
 		snprintf(cost + strlen(cost), sizeof(cost) - strlen(cost),
 			 " remaining_balance=%.4f", l->last.remaining_balance);
+	if (l->given_user) {
+		strcpy(given, " given_user=");
+		tgotp_log_field(l->given_user, given + strlen(given),
+				sizeof(given) - strlen(given));
+	}
 	tgotp_log(&l->log, prio,
-		  "user=%s service=%s rhost=%s phone=%s request_id=%s outcome=%s "
+		  "user=%s%s service=%s rhost=%s phone=%s request_id=%s outcome=%s "
 		  "result=%s%s",
-		  tgotp_log_field(l->user, user, sizeof(user)),
+		  tgotp_log_field(l->user, user, sizeof(user)), given,
 		  tgotp_log_field(l->service, service, sizeof(service)),
 		  tgotp_log_field(l->rhost, rhost, sizeof(rhost)), l->masked[0] ? l->masked : "-",
 		  l->request_id[0] ? l->request_id : "-", l->outcome, result_name(rc), cost);
@@ -388,11 +396,34 @@ static int resolve_phone(struct login *l)
 	}
 }
 
+/* SECURITY: one account, one name. sshd hands PAM the name the client
+ * typed; with a case-insensitive directory "Alice" logs in as alice, and
+ * must share alice's number, groups, rate limit and grace. A name NSS does
+ * not know is used as given (sshd already refuses such users). -1 to go
+ * on, else the PAM result. */
+static int canonicalise_user(struct login *l)
+{
+	switch (tgotp_canonical_user(l->user, l->account, sizeof(l->account), &l->log)) {
+	case 0:
+		return -1;
+	case 1:
+		if (strcmp(l->account, l->user) != 0) {
+			l->given_user = l->user;
+			l->user = l->account;
+		}
+		return -1;
+	default:
+		say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
+		return finish(l, PAM_AUTHINFO_UNAVAIL, "nss_error");
+	}
+}
+
 /* Everything before a code is sent. -1 to go on, else the PAM result. */
 static int prepare(struct login *l, int argc, const char **argv)
 {
 	const char *config;
 	const void *item = NULL;
+	int rc;
 
 	if (parse_args(l, argc, argv, &config) < 0)
 		return finish(l, PAM_SERVICE_ERR, "bad_argument");
@@ -409,6 +440,8 @@ static int prepare(struct login *l, int argc, const char **argv)
 	l->cfg_loaded = true;
 	if (failed_password(l->pamh))
 		return finish(l, PAM_AUTH_ERR, "password_failed");
+	if ((rc = canonicalise_user(l)) >= 0)
+		return rc;
 	/* When NSS cannot tell, the user is asked for a code. */
 	if (l->cfg.ngroups > 0 &&
 	    tgotp_user_in_groups(l->user, l->cfg.groups, l->cfg.ngroups, &l->log) == 0)

@@ -6,38 +6,68 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "groups.h"
+#include "nss.h"
 
 #define NSS_BUF_MAX (1024 * 1024)
 
-/* getpwnam_r/getgrnam_r with a buffer that grows on ERANGE. Returns 1
+/* getpwnam_r (is_user) or getgrnam_r into *pw or *gr, with a buffer that
+ * grows on ERANGE; the caller frees *buf whatever the result. Returns 1
  * found, 0 not found, -1 error. */
-static int lookup_gid(const char *name, bool is_user, gid_t *gid)
+static int nss_get(const char *name, bool is_user, struct passwd *pw, struct group *gr, char **buf)
 {
 	size_t size = 16384;
-	char *buf = NULL;
-	int err, ret = -1;
+	int err;
 
+	*buf = NULL;
 	for (;;) {
-		struct passwd pw, *pwp = NULL;
-		struct group gr, *grp = NULL;
-		char *nbuf = realloc(buf, size);
+		struct passwd *pwp = NULL;
+		struct group *grp = NULL;
+		char *nbuf = realloc(*buf, size);
 
 		if (!nbuf)
-			break;
-		buf = nbuf;
-		err = is_user ? getpwnam_r(name, &pw, buf, size, &pwp)
-			      : getgrnam_r(name, &gr, buf, size, &grp);
+			return -1;
+		*buf = nbuf;
+		err = is_user ? getpwnam_r(name, pw, *buf, size, &pwp)
+			      : getgrnam_r(name, gr, *buf, size, &grp);
 		if (err == ERANGE && size < NSS_BUF_MAX) {
 			size *= 2;
 			continue;
 		}
-		if (err == 0 || err == ENOENT || err == ESRCH)
-			ret = (is_user ? pwp != NULL : grp != NULL);
-		if (ret == 1)
-			*gid = is_user ? pwp->pw_gid : grp->gr_gid;
-		break;
+		/* getpwnam_r(3): these say "no such name" as well as 0. */
+		if (err == 0 || err == ENOENT || err == ESRCH || err == EBADF || err == EPERM)
+			return is_user ? pwp != NULL : grp != NULL;
+		return -1;
 	}
+}
+
+/* The primary gid of a user, or the gid of a group. Returns 1 found, 0 not
+ * found, -1 error. */
+static int lookup_gid(const char *name, bool is_user, gid_t *gid)
+{
+	struct passwd pw;
+	struct group gr;
+	char *buf;
+	int ret = nss_get(name, is_user, &pw, &gr, &buf);
+
+	if (ret == 1)
+		*gid = is_user ? pw.pw_gid : gr.gr_gid;
+	free(buf);
+	return ret;
+}
+
+int tgotp_canonical_user(const char *user, char *out, size_t outlen, const struct tgotp_log *log)
+{
+	struct passwd pw;
+	char *buf, field[3 * 64 + 1];
+	int ret = nss_get(user, true, &pw, NULL, &buf);
+
+	if (ret == 1 && (!pw.pw_name || !*pw.pw_name || strlen(pw.pw_name) >= outlen))
+		ret = -1;
+	if (ret == 1)
+		strcpy(out, pw.pw_name);
+	else if (ret < 0)
+		tgotp_log(log, LOG_ERR, "nss: cannot look up user %s",
+			  tgotp_log_field(user, field, sizeof(field)));
 	free(buf);
 	return ret;
 }
@@ -69,7 +99,7 @@ static int user_gids(const char *user, gid_t primary, gid_t **out)
 int tgotp_user_in_groups(const char *user, char *const *groups, size_t ngroups,
 			 const struct tgotp_log *log)
 {
-	gid_t primary, gid, *gids = NULL;
+	gid_t primary = 0, gid = 0, *gids = NULL;
 	int n, i, ret = 0, found;
 	size_t k;
 
