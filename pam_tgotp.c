@@ -106,8 +106,8 @@ static const char *result_name(int rc)
 /* The one log line of a login. */
 static int finish(struct login *l, int rc, const char *outcome)
 {
-	char cost[64] = "", user[3 * 64 + 1], service[3 * 32 + 1], rhost[3 * 64 + 1];
-	char given[3 * 64 + 16] = "";
+	char cost[64] = "", user[TGOTP_LOG_FIELD_MAX], service[TGOTP_LOG_FIELD_MAX];
+	char rhost[TGOTP_LOG_FIELD_MAX], given[TGOTP_LOG_FIELD_MAX + 16] = "";
 	int prio = rc == PAM_SUCCESS || rc == PAM_IGNORE ? LOG_INFO : LOG_NOTICE;
 
 	if (!l->outcome)

@@ -26,7 +26,12 @@ void tgotp_log(const struct tgotp_log *log, int prio, const char *fmt, ...)
  * bytes. Returns out. */
 char *tgotp_sanitize(const char *in, size_t inlen, char *out, size_t outlen);
 
-/* A value for a key=value log field: blanks, '=', '"', '%' and control
+/* Room for a user name, host name or directory value as a log field: the
+ * first 64 bytes, each of which may become %XX. */
+#define TGOTP_LOG_FIELD_MAX (3 * 64 + 1)
+
+/* A value for a key=value log field (and for user-controlled text in any
+ * log line): blanks, '=', '"', '%' and control
  * bytes become %XX (a user name such as "x outcome=success" cannot forge
  * fields); NULL or "" gives "-". Cut to fit len. Returns out or "-". */
 const char *tgotp_log_field(const char *v, char *out, size_t len);

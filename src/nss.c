@@ -58,7 +58,7 @@ static int lookup_gid(const char *name, bool is_user, gid_t *gid)
 int tgotp_canonical_user(const char *user, char *out, size_t outlen, const struct tgotp_log *log)
 {
 	struct passwd pw;
-	char *buf, field[3 * 64 + 1];
+	char *buf, field[TGOTP_LOG_FIELD_MAX];
 	int ret = nss_get(user, true, &pw, NULL, &buf);
 
 	if (ret == 1 && (!pw.pw_name || !*pw.pw_name || strlen(pw.pw_name) >= outlen))
@@ -100,18 +100,21 @@ int tgotp_user_in_groups(const char *user, char *const *groups, size_t ngroups,
 			 const struct tgotp_log *log)
 {
 	gid_t primary = 0, gid = 0, *gids = NULL;
+	char field[TGOTP_LOG_FIELD_MAX];
 	int n, i, ret = 0, found;
 	size_t k;
 
 	found = lookup_gid(user, true, &primary);
 	if (found <= 0) {
 		if (found < 0)
-			tgotp_log(log, LOG_ERR, "groups: cannot look up user \"%s\"", user);
+			tgotp_log(log, LOG_ERR, "groups: cannot look up user %s",
+				  tgotp_log_field(user, field, sizeof(field)));
 		return found;
 	}
 	n = user_gids(user, primary, &gids);
 	if (n < 0) {
-		tgotp_log(log, LOG_ERR, "groups: cannot list the groups of \"%s\"", user);
+		tgotp_log(log, LOG_ERR, "groups: cannot list the groups of %s",
+			  tgotp_log_field(user, field, sizeof(field)));
 		return -1;
 	}
 	for (k = 0; k < ngroups && ret == 0; k++) {

@@ -46,13 +46,15 @@ static int take_number(const char *where, const char *user, const char *number,
 		       const char *default_cc, char phone[TGOTP_PHONE_MAX],
 		       const struct tgotp_log *log)
 {
+	char field[TGOTP_LOG_FIELD_MAX];
+
 	if (tgotp_phone_normalise(number, default_cc, phone) == 0)
 		return 0;
 	/* SECURITY: a number that failed may still be mostly right: never
 	 * log it whole. */
 	tgotp_log(log, LOG_WARNING,
-		  "%s: phone number of \"%s\" is not valid E.164 (%zu characters), skipped", where,
-		  user, strlen(number));
+		  "%s: phone number of user %s is not valid E.164 (%zu characters), skipped", where,
+		  tgotp_log_field(user, field, sizeof(field)), strlen(number));
 	return -1;
 }
 

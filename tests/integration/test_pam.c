@@ -834,6 +834,23 @@ static void odd_user_names(void **state)
 	}
 }
 
+/* SECURITY: a user name cannot forge log fields in any line the module
+ * writes, not only in its summary line. */
+static void user_names_never_forge_log_fields(void **state)
+{
+	struct h_login l = LOGIN(.user = "x outcome=success", .answers = {ANSWER_CODE});
+
+	(void)state;
+	/* a number that does not normalise is logged with the user's name */
+	h_config("user \"x outcome=success\" { phone = \"12\" }");
+	h_run(&l);
+	assert_result(&l, PAM_AUTH_ERR, "PAM_AUTH_ERR");
+	assert_true(h_log_has("phone number of user x%20outcome%3dsuccess is not valid"));
+	assert_true(h_log_has("user=x%20outcome%3dsuccess "));
+	assert_false(h_log_has("x outcome=success"));
+	assert_null(strstr(h_log_all(), "x outcome=success"));
+}
+
 static void long_user_name_cut_in_payload(void **state)
 {
 	static char name[201];
@@ -904,6 +921,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(sshd_marker_as_answer_stops_at_once, h_setup, teardown),
 	    cmocka_unit_test_setup_teardown(silent_hides_information, h_setup, teardown),
 	    cmocka_unit_test_setup_teardown(odd_user_names, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(user_names_never_forge_log_fields, h_setup, teardown),
 	    cmocka_unit_test_setup_teardown(long_user_name_cut_in_payload, h_setup, teardown),
 	};
 
