@@ -268,10 +268,39 @@ static int copy_all(cfg_t *cfg, struct tgotp_config *c)
 	return err ? -1 : 0;
 }
 
+/* SECURITY: the odds that a stranger guesses a code within a day must stay
+ * small: each sent code allows max_tries guesses, rate_limit codes go out
+ * per rate_window, against 10^code_length possible codes. */
+#define GUESS_ODDS_MAX 0.01
+
+static int check_guessing_odds(cfg_t *cfg, const char *name, const struct tgotp_log *log)
+{
+	double guesses = (double)cfg_getint(cfg, "max_tries") *
+			 (double)cfg_getint(cfg, "rate_limit") * 86400.0 /
+			 (double)cfg_getint(cfg, "rate_window");
+	double codes = 1;
+	long i;
+
+	for (i = 0; i < cfg_getint(cfg, "code_length"); i++)
+		codes *= 10;
+	if (guesses / codes < GUESS_ODDS_MAX)
+		return 0;
+	tgotp_log(log, LOG_ERR,
+		  "%s: max_tries x rate_limit x 86400 / rate_window allows %.0f guesses a day "
+		  "against 10^code_length = %.0f codes: a %.2f %% chance to guess one, must stay "
+		  "under %.0f %%; lower max_tries or rate_limit, or raise rate_window or "
+		  "code_length",
+		  name, guesses, codes, 100 * guesses / codes, 100 * GUESS_ODDS_MAX);
+	return -1;
+}
+
 /* Checks that need the whole file (libconfuse validates one key at a time). */
 static int check_whole(cfg_t *cfg, const char *name, const struct tgotp_log *log)
 {
 	cfg_t *ldap;
+
+	if (check_guessing_odds(cfg, name, log) < 0)
+		return -1;
 
 	if (cfg_size(cfg, "ldap") > 1) {
 		tgotp_log(log, LOG_ERR, "%s: ldap: the section is given more than once", name);

@@ -694,6 +694,9 @@ static void config_syntax_error(void **state)
 	expect_service_err(&l, "https:// only");
 	h_config("faillmode = safe");
 	expect_service_err(&l, "faillmode");
+	/* SECURITY: 4 digits with the default limits: 14 % a day to guess */
+	h_config("code_length = 4");
+	expect_service_err(&l, "max_tries x rate_limit x 86400 / rate_window allows 1440 guesses");
 }
 
 static void config_unsafe_owner_or_mode(void **state)

@@ -284,6 +284,7 @@ sys_config() {
 			timeout = 3
 			max_tries = 2
 			rate_limit = 100
+			rate_window = 86400
 			user tgotptest1 { phone = "+44 20 7946 0958" }
 			user tgotptest2 { phone = "+999 555 0100 12" }
 			${1:-}

@@ -187,6 +187,7 @@ struct range {
 	const char *key;
 	long lo, hi;
 	size_t off;
+	const char *context; /* lines after the key, for the whole-file checks */
 };
 
 static long get_long(const struct tgotp_config *c, size_t off)
@@ -197,13 +198,14 @@ static long get_long(const struct tgotp_config *c, size_t off)
 static void check_range(const struct range *r)
 {
 	struct tgotp_config c;
-	char text[128];
+	char text[256];
 	long accepted[2] = {r->lo, r->hi};
 	long rejected[4] = {0, -1, r->lo - 1, r->hi + 1};
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		snprintf(text, sizeof(text), "%s = %ld\n", r->key, accepted[i]);
+		snprintf(text, sizeof(text), "%s = %ld\n%s", r->key, accepted[i],
+			 r->context ? r->context : "");
 		ok(text, &c);
 		assert_int_equal(get_long(&c, r->off), accepted[i]);
 		tgotp_config_free(&c);
@@ -219,16 +221,37 @@ static void check_range(const struct range *r)
 static void test_ranges(void **state)
 {
 	static const struct range ranges[] = {
-	    {"timeout", 1, 120, offsetof(struct tgotp_config, timeout)},
-	    {"code_length", 4, 8, offsetof(struct tgotp_config, code_length)},
-	    {"ttl", 30, 3600, offsetof(struct tgotp_config, ttl)},
-	    {"max_tries", 1, 10, offsetof(struct tgotp_config, max_tries)},
+	    {"timeout", 1, 120, offsetof(struct tgotp_config, timeout), NULL},
+	    /* 4 digits only with few guesses a day (test_guessing_odds) */
+	    {"code_length", 4, 8, offsetof(struct tgotp_config, code_length),
+	     "max_tries = 1\nrate_limit = 1\nrate_window = 86400\n"},
+	    {"ttl", 30, 3600, offsetof(struct tgotp_config, ttl), NULL},
+	    {"max_tries", 1, 10, offsetof(struct tgotp_config, max_tries), NULL},
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
 		check_range(&ranges[i]);
+}
+
+/* SECURITY: max_tries x rate_limit x 86400 / rate_window guesses a day
+ * against 10^code_length codes stay under 1 %. */
+static void test_guessing_odds(void **state)
+{
+	struct tgotp_config c;
+
+	(void)state;
+	ok("", &c); /* the defaults: 1440 guesses a day, 10^6 codes: 0.144 % */
+	tgotp_config_free(&c);
+	good("code_length = 4\nmax_tries = 1\nrate_limit = 1\nrate_window = 900\n"); /* 0.96 % */
+	bad("code_length = 4\nmax_tries = 1\nrate_limit = 1\nrate_window = 864\n");  /* 1 % */
+	assert_true(logged3("max_tries x rate_limit", "rate_window", "code_length"));
+	bad("code_length = 4\n");
+	bad("rate_limit = 1000\nrate_window = 1\n");
+	bad("max_tries = 10\nrate_limit = 70\n"); /* 10 x 70 x 96 = 67200: 6.7 % */
+	good("max_tries = 10\nrate_limit = 10\n");
+	good("code_length = 8\nmax_tries = 10\nrate_limit = 1000\nrate_window = 86400\n");
 }
 
 static void test_counters_not_negative(void **state)
@@ -533,6 +556,7 @@ int main(void)
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_every_key),
 	    cmocka_unit_test(test_ranges),
+	    cmocka_unit_test(test_guessing_odds),
 	    cmocka_unit_test(test_counters_not_negative),
 	    cmocka_unit_test(test_wrong_types),
 	    cmocka_unit_test(test_api_url),
