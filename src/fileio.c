@@ -88,6 +88,11 @@ int tgotp_read_file(const char *path, enum tgotp_file_kind kind, size_t max, cha
 		ret = -EPERM;
 		goto out;
 	}
+	if (kind == TGOTP_FILE_PERSONAL && (st.st_mode & S_IROTH))
+		tgotp_log(log, LOG_WARNING,
+			  "%s: readable by every local user (mode %04o): it holds phone numbers, "
+			  "personal data; chmod 0600 or 0640",
+			  path, (unsigned)(st.st_mode & 07777));
 	if ((size_t)st.st_size > max) {
 		tgotp_log(log, LOG_ERR, "%s: larger than %zu bytes", path, max);
 		ret = -EFBIG;

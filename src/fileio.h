@@ -7,8 +7,10 @@
 #include "log.h"
 
 enum tgotp_file_kind {
-	TGOTP_FILE_CONFIG, /* root-owned, no group/other write */
-	TGOTP_FILE_SECRET, /* root-owned, no group/other access at all */
+	TGOTP_FILE_CONFIG,   /* root-owned, no group/other write */
+	TGOTP_FILE_PERSONAL, /* as CONFIG; readable by others is logged (LOG_WARNING):
+				phone numbers are personal data */
+	TGOTP_FILE_SECRET,   /* root-owned, no group/other access at all */
 };
 
 struct stat;

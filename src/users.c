@@ -108,7 +108,7 @@ static enum tgotp_lookup find_in_file(const struct tgotp_config *c, const char *
 	size_t len = 0;
 	int err;
 
-	err = tgotp_read_file(c->users_file, TGOTP_FILE_CONFIG, USERS_FILE_MAX, &text, &len, log);
+	err = tgotp_read_file(c->users_file, TGOTP_FILE_PERSONAL, USERS_FILE_MAX, &text, &len, log);
 	if (err == -ENOENT)
 		return TGOTP_LOOKUP_NOT_FOUND;
 	if (err < 0)

@@ -195,7 +195,7 @@ void h_config_raw(const char *text, unsigned mode)
 
 void h_users_file(const char *text)
 {
-	write_file("users", text, 0644);
+	write_file("users", text, 0600);
 }
 
 void h_token(const char *text, unsigned mode)

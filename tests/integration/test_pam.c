@@ -770,6 +770,30 @@ static void users_file_unsafe(void **state)
 	expect_service_err(&l, "writable by group or others");
 }
 
+/* Phone numbers are personal data: a users file every local user can read
+ * still works, and the log says so. */
+static void users_file_readable_by_all_is_logged(void **state)
+{
+	struct h_login l = LOGIN(.user = "bob", .answers = {ANSWER_CODE});
+	char path[512];
+
+	(void)state;
+	h_users_file("bob +14155550101\n");
+	h_config(NULL);
+	snprintf(path, sizeof(path), "%s/users", h_dir());
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_false(h_log_has("personal data"));
+	assert_int_equal(chmod(path, 0640), 0);
+	h_run(&l);
+	assert_false(h_log_has("personal data"));
+	assert_int_equal(chmod(path, 0644), 0);
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_true(h_log_has("users: readable by every local user (mode 0644): it holds phone "
+			      "numbers, personal data"));
+}
+
 /* ---- codes are never sent for a login that already failed */
 
 static void sshd_failed_password_sends_nothing(void **state)
@@ -920,6 +944,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(unknown_module_argument, h_setup, teardown),
 	    cmocka_unit_test_setup_teardown(token_unsafe_or_missing, h_setup, teardown),
 	    cmocka_unit_test_setup_teardown(users_file_unsafe, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(users_file_readable_by_all_is_logged, h_setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(sshd_failed_password_sends_nothing, h_setup, teardown),
 	    cmocka_unit_test_setup_teardown(sshd_marker_as_answer_stops_at_once, h_setup, teardown),
 	    cmocka_unit_test_setup_teardown(silent_hides_information, h_setup, teardown),
