@@ -20,7 +20,9 @@ endif
 HARDEN     := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC
 ALL_CFLAGS := $(OPT) $(WARN) $(HARDEN) -fvisibility=hidden -D_GNU_SOURCE \
               -DTGOTP_VERSION=\"$(VERSION)\" $(PKG_CFLAGS) $(SAN) $(CFLAGS)
-SO_LDFLAGS := -shared -Wl,--no-undefined -Wl,-z,relro,-z,now \
+# -z nodelete: libcurl may leave a resolver thread running past pam_end
+# (see gateway.c); the module and its libraries must stay mapped under it.
+SO_LDFLAGS := -shared -Wl,--no-undefined -Wl,-z,relro,-z,now -Wl,-z,nodelete \
               -Wl,--version-script=src/pam_tgotp.map $(SAN) $(LDFLAGS)
 
 # Where the distribution keeps PAM modules: Linux-PAM's pkg-config file

@@ -51,6 +51,14 @@ static int set_common_options(struct tgotp_gateway *gw, const struct tgotp_gw_op
 	rc |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	/* No SIGALRM in the host: timeouts without signals. */
 	rc |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075700
+	/* A resolver that never answers would otherwise hold the login until
+	 * getaddrinfo gives up (resolv.conf's timeout x attempts x servers,
+	 * minutes): libcurl joins its resolver thread. With this it leaves
+	 * the thread to finish on its own; the module is linked -z nodelete
+	 * so that libcurl stays mapped under that thread after pam_end. */
+	rc |= curl_easy_setopt(c, CURLOPT_QUICK_EXIT, 1L);
+#endif
 	rc |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->timeout);
 	rc |= curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout);
 	/* SECURITY: verification is never configurable. */

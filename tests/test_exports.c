@@ -84,6 +84,11 @@ int main(int argc, char **argv)
 		munmap(img, (size_t)st.st_size);
 	close(fd);
 	dlclose(h);
+	/* libcurl may leave a resolver thread running past pam_end (gateway.c,
+	 * CURLOPT_QUICK_EXIT): the module, and so libcurl, must stay mapped. */
+	check(dlopen(path, RTLD_NOW | RTLD_NOLOAD) != NULL &&
+		  dlopen("libcurl.so.4", RTLD_NOW | RTLD_NOLOAD) != NULL,
+	      "the module and libcurl stay loaded after dlclose (-z nodelete)");
 out:
 	printf("%d passed, %d failed\n", passes, failures);
 	return failures ? 1 : 0;

@@ -10,7 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <security/pam_appl.h>
@@ -449,6 +454,62 @@ static void unavailable_safe(void **state)
 		h_state_reset();
 		expect_unavailable(&faults[i], "failmode = safe");
 	}
+}
+
+/* A resolver that never answers holds a login no longer than `timeout`
+ * (libcurl's threaded resolver gives up with the connect timeout). In a
+ * child with a mount namespace of its own, /etc/resolv.conf names a
+ * loopback UDP port that takes queries and never answers. */
+static int blackholed_login(double *seconds)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(53)};
+	char conf[256];
+	int fd;
+
+	inet_pton(AF_INET, "127.0.0.153", &a.sin_addr);
+	snprintf(conf, sizeof(conf), "%s/resolv.conf", h_dir());
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return 2;
+	FILE *f = fopen(conf, "w");
+	if (!f || fprintf(f, "nameserver 127.0.0.153\noptions timeout:30 attempts:5\n") < 0 ||
+	    fclose(f) != 0 || mount(conf, "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0)
+		return 3;
+	h_config("api_url = \"https://gateway.blackhole.example\"\ntimeout = 2");
+	h_run(&l);
+	*seconds = l.seconds;
+	if (l.rc != PAM_AUTHINFO_UNAVAIL || !h_log_has("outcome=gateway_unavailable"))
+		return 4;
+	return 0;
+}
+
+static void blackholed_resolver_within_timeout(void **state)
+{
+	int fds[2], status;
+	double seconds = -1;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int rc = blackholed_login(&seconds);
+		if (write(fds[1], &seconds, sizeof(seconds)) != sizeof(seconds))
+			rc = 5;
+		_exit(rc);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &seconds, sizeof(seconds)), sizeof(seconds));
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	fprintf(stderr, "  black-holed resolver: login took %.2f s with timeout = 2\n", seconds);
+	/* with room for valgrind */
+	assert_true(seconds >= 1.9 && seconds < 2 + 1.5);
 }
 
 /* SECURITY: an answer is never "unreachable": an error string the module
@@ -928,6 +989,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(unavailable_secure, h_setup, teardown),
 	    cmocka_unit_test_setup_teardown(unavailable_safe, h_setup, teardown),
 	    cmocka_unit_test_setup_teardown(answered_refusal_is_never_success, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(blackholed_resolver_within_timeout, h_setup, teardown),
 	    cmocka_unit_test_setup_teardown(status_of_another_request_is_never_success, h_setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(check_failure_is_never_success, h_setup, teardown),
