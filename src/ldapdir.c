@@ -216,12 +216,37 @@ static int set_options(const struct query *q, LDAP *ld, const char *uri, bool tl
 	return tls ? set_tls_options(q, ld, uri) : 0;
 }
 
-/* Failures worth trying the next uri for: nothing reached the server, or
- * it said it cannot serve now. A refused bind is not one of them: another
- * replica would refuse it too, and every try counts toward a lockout. */
-static bool try_next_after(int rc)
+/* What a failed libldap call says about the server.
+ *
+ * Nobody answered only when libldap says so itself: LDAP_SERVER_DOWN (no
+ * connection, or it was lost before an answer came), LDAP_CONNECT_ERROR
+ * (TCP connect or TLS handshake failed), LDAP_TIMEOUT (no answer in time;
+ * also a stalled TLS handshake in libldap 2.5) and LDAP_X_CONNECTING (what
+ * later libldap returns instead for a handshake on a handle made
+ * asynchronous, see start_tls(), that had not finished in time).
+ *
+ * Everything else is an answer: a result code >= 0 came in an LDAP message
+ * from the server (a refused bind, a locked account, busy, unwilling,
+ * insufficient access, a refused StartTLS), and LDAP_DECODING_ERROR means
+ * the server sent something. The remaining negative codes are libldap's
+ * own (memory, parameters, encoding, controls, a local error): they show
+ * nothing about the server being down.
+ *
+ * SECURITY: failmode = safe opens the door on UNAVAILABLE, so only silence
+ * may give it. An answer can be provoked (lock the service account with
+ * wrong passwords, load the server until it says busy) and a code we cannot
+ * place is no proof of an outage: all of them are REFUSED. */
+static enum tgotp_lookup classify(int rc)
 {
-	return rc < 0 || rc == LDAP_BUSY || rc == LDAP_UNAVAILABLE;
+	switch (rc) {
+	case LDAP_SERVER_DOWN:
+	case LDAP_CONNECT_ERROR:
+	case LDAP_TIMEOUT:
+	case LDAP_X_CONNECTING:
+		return TGOTP_LOOKUP_UNAVAILABLE;
+	default:
+		return TGOTP_LOOKUP_REFUSED;
+	}
 }
 
 /* Normalises one value of the attribute; logs it (masked) when it is not a
@@ -293,8 +318,11 @@ static enum tgotp_lookup search_user(const struct query *q, LDAP *ld, const char
 		log_failure(q, ld, uri, "cannot search under base", rc);
 	} else if (rc != LDAP_SUCCESS) {
 		log_failure(q, ld, uri, "search failed", rc);
-		*next = try_next_after(rc);
-		ret = TGOTP_LOOKUP_UNAVAILABLE;
+		ret = classify(rc);
+		/* Another replica may serve what this one could not; the bind
+		 * is done, so trying it costs nothing toward a lockout. */
+		*next =
+		    ret == TGOTP_LOOKUP_UNAVAILABLE || rc == LDAP_BUSY || rc == LDAP_UNAVAILABLE;
 	} else if (n == 0) {
 		tgotp_log(q->log, LOG_INFO, "ldap: user %s: no entry", q->user);
 		ret = TGOTP_LOOKUP_NOT_FOUND;
@@ -351,7 +379,8 @@ static int start_tls(LDAP *ld, bool ldaps)
 }
 
 /* One server: connect, TLS, bind, search. *next tells whether the next uri
- * is worth a try after a failure. */
+ * is worth a try after a failure: until the password is sent, always;
+ * after it, only when the bind got no answer. */
 static enum tgotp_lookup try_uri(const struct query *q, const char *uri, bool *next)
 {
 	enum tgotp_lookup ret = TGOTP_LOOKUP_ERROR;
@@ -368,19 +397,24 @@ static enum tgotp_lookup try_uri(const struct query *q, const char *uri, bool *n
 	}
 	if (set_options(q, ld, uri, tls) < 0)
 		goto out;
-	ret = TGOTP_LOOKUP_UNAVAILABLE;
 	*next = true;
 	if ((rc = ldap_connect(ld)) != LDAP_SUCCESS) {
 		log_failure(q, ld, uri, "cannot connect", rc);
+		ret = classify(rc);
 		goto out;
 	}
 	if (tls && (rc = start_tls(ld, ldaps)) != LDAP_SUCCESS) {
 		log_failure(q, ld, uri, ldaps ? "TLS handshake failed" : "StartTLS failed", rc);
+		ret = classify(rc);
 		goto out;
 	}
 	if (q->password && (rc = bind_simple(q, ld)) != LDAP_SUCCESS) {
 		log_failure(q, ld, uri, "bind failed", rc);
-		*next = try_next_after(rc);
+		ret = classify(rc);
+		/* SECURITY: every refused bind counts toward the service
+		 * account's lockout, and another replica would refuse it
+		 * too. */
+		*next = ret == TGOTP_LOOKUP_UNAVAILABLE;
 		goto out;
 	}
 	*next = false;
@@ -419,6 +453,43 @@ static void sigpipe_restore(const sigset_t *old, bool was_pending)
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
+/* How bad a failed try is: silence, then a refusal, then a broken
+ * configuration. */
+static int severity(enum tgotp_lookup r)
+{
+	switch (r) {
+	case TGOTP_LOOKUP_UNAVAILABLE:
+		return 1;
+	case TGOTP_LOOKUP_REFUSED:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+/* Each uri in turn until one answers the search or another try makes no
+ * sense. An answer (FOUND, NOT_FOUND) is the directory's word; otherwise
+ * the result is the worst failure seen.
+ * SECURITY: one server that refused and another that was down is REFUSED:
+ * the order of the uris must not turn a refusal into "unreachable", which
+ * failmode = safe would let in. */
+static enum tgotp_lookup try_all(const struct query *q, char *uris)
+{
+	enum tgotp_lookup ret = TGOTP_LOOKUP_ERROR, r;
+	char *uri, *save = NULL;
+	bool next = true, tried = false;
+
+	for (uri = strtok_r(uris, " ", &save); uri && next; uri = strtok_r(NULL, " ", &save)) {
+		r = try_uri(q, uri, &next);
+		if (r == TGOTP_LOOKUP_FOUND || r == TGOTP_LOOKUP_NOT_FOUND)
+			return r;
+		if (!tried || severity(r) > severity(ret))
+			ret = r;
+		tried = true;
+	}
+	return ret;
+}
+
 static int check_config(const struct tgotp_ldap_config *l, const struct tgotp_log *log)
 {
 	if (!l->bind_dn[0] != !l->bind_password_file[0]) {
@@ -444,8 +515,8 @@ enum tgotp_lookup tgotp_ldap_lookup(const struct tgotp_ldap_config *l, const cha
 			  .timeout = {(time_t)l->timeout, 0},
 			  .conncb = {on_connect, on_close, NULL}};
 	enum tgotp_lookup ret = TGOTP_LOOKUP_ERROR;
-	char *filter = NULL, *password = NULL, *uris = NULL, *uri, *save = NULL;
-	bool next = true, was_pending;
+	char *filter = NULL, *password = NULL, *uris = NULL;
+	bool was_pending;
 	sigset_t old;
 
 	phone[0] = '\0';
@@ -458,11 +529,12 @@ enum tgotp_lookup tgotp_ldap_lookup(const struct tgotp_ldap_config *l, const cha
 	if (!(uris = strdup(l->uri)))
 		goto out;
 	sigpipe_block(&old, &was_pending);
-	for (uri = strtok_r(uris, " ", &save); uri && next; uri = strtok_r(NULL, " ", &save))
-		ret = try_uri(&q, uri, &next);
+	ret = try_all(&q, uris);
 	sigpipe_restore(&old, was_pending);
 	if (ret == TGOTP_LOOKUP_UNAVAILABLE)
 		tgotp_log(log, LOG_ERR, "ldap: user %s: the directory cannot be reached", user);
+	else if (ret == TGOTP_LOOKUP_REFUSED)
+		tgotp_log(log, LOG_ERR, "ldap: user %s: the directory refused the lookup", user);
 out:
 	tgotp_strfreezero(password);
 	free(filter);

@@ -10,8 +10,11 @@
  * Returns 0, or -1 when it does not fit. */
 int tgotp_ldap_escape(const char *in, char *out, size_t outlen);
 
-/* Searches the directory for user. FOUND, NOT_FOUND, UNAVAILABLE (every
- * uri failed, bind refused, timeout) or ERROR (configuration). */
+/* Searches the directory for user. FOUND, NOT_FOUND, UNAVAILABLE (no server
+ * answered: down, connect or TLS handshake failed, timeout), REFUSED (a
+ * server answered with a refusal: bind refused, locked service account,
+ * any other LDAP result code; also when another server was down) or ERROR
+ * (configuration). */
 enum tgotp_lookup tgotp_ldap_lookup(const struct tgotp_ldap_config *l, const char *default_cc,
 				    const char *user, char phone[TGOTP_PHONE_MAX],
 				    const struct tgotp_log *log);

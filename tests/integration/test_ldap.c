@@ -32,7 +32,7 @@
 #define PASSWORD   "reader secret, with spaces" /* AD passwords often have spaces */
 
 static const char *uri_starttls, *uri_ldaps, *uri_other, *uri_other_ldaps, *uri_wronghost,
-    *uri_dead;
+    *uri_dead, *lockout_dn;
 static pid_t slapd_pid, other_pid;
 static char certs[1024], ca[1100], other_ca[1100], pwfile[512], both_cas[512];
 static bool stalled;
@@ -374,8 +374,9 @@ static void wrong_password_secure(void **state)
 	config_bind(NULL, uri_starttls, NULL);
 	h_run(&l);
 	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
-	assert_outcome("directory_unavailable");
+	assert_outcome("directory_refused");
 	assert_log("bind failed: Invalid credentials");
+	assert_log("ldap: user dora: the directory refused the lookup");
 	assert_nothing_sent();
 }
 
@@ -394,6 +395,7 @@ static void wrong_password_not_retried_elsewhere(void **state)
 	assert_null(strstr(h_log(), uri_ldaps));
 }
 
+/* SECURITY: the server answered; safe mode is for silence only. */
 static void wrong_password_safe(void **state)
 {
 	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
@@ -402,8 +404,45 @@ static void wrong_password_safe(void **state)
 	password_file("wrong-secret\n", 0600);
 	config_bind("failmode = \"safe\"", uri_starttls, NULL);
 	h_run(&l);
+	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	assert_outcome("directory_refused");
+	assert_nothing_sent();
+}
+
+/* The module's service account locked by wrong passwords (slapd's ppolicy,
+ * three failures, in a database of its own: lockout.ldif). Anyone who can
+ * send binds can do this to a real directory; with the right password the
+ * bind is still refused, and failmode = safe must not let the user in
+ * without a code. Each failed login below is one bind: the module does not
+ * lock the account faster than the logins that reach it. */
+static void service_account_locked(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	char more[1024];
+	int i;
+
+	(void)state;
+	snprintf(more, sizeof(more), "  bind_dn = \"%s\"\n  bind_password_file = \"%s\"",
+		 lockout_dn, pwfile);
+	config("failmode = \"safe\"", uri_starttls, more);
+	h_state_reset(); /* dora's codes of the tests before */
+	h_run(&l);	 /* before: the account works */
 	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
-	assert_outcome("directory_unavailable");
+	assert_sent_to("+442079460958");
+
+	password_file("wrong-secret\n", 0600);
+	for (i = 0; i < 3; i++) {
+		h_run(&l);
+		assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+		assert_outcome("directory_refused");
+	}
+
+	h_mock_reset();
+	password_file(PASSWORD "\n", 0600);
+	h_run(&l);
+	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	assert_outcome("directory_refused");
+	assert_log("bind failed: Invalid credentials");
 	assert_nothing_sent();
 }
 
@@ -733,6 +772,21 @@ static void stalled_first_uri_second_answers(void **state)
 	assert_true(l.seconds >= 0.9);
 }
 
+/* A TCP socket listening on a free loopback port, which goes to *port. */
+static int listen_loopback(int *port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(s >= 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(s, 8), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &alen), 0);
+	*port = ntohs(a.sin_port);
+	return s;
+}
+
 /* A server that reads the first request of every connection and resets it:
  * libldap then writes its goodbye to a closed socket, and SIGPIPE must not
  * kill the host (sudo and login do not ignore it). */
@@ -754,14 +808,12 @@ static void *resetter(void *arg)
 static void server_resets_connection(void **state)
 {
 	static const char *const schemes[] = {"ldap", "ldaps"};
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
-	socklen_t alen = sizeof(a);
 	sigset_t pipe_only;
 	char uri[64];
 	pthread_t t;
 	size_t i;
-	int s;
+	int s, port;
 
 	(void)state;
 	/* as in a host that neither ignores nor blocks it */
@@ -769,18 +821,84 @@ static void server_resets_connection(void **state)
 	sigaddset(&pipe_only, SIGPIPE);
 	pthread_sigmask(SIG_UNBLOCK, &pipe_only, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(s >= 0);
-	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(s, 8), 0);
-	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &alen), 0);
+	s = listen_loopback(&port);
 	assert_int_equal(pthread_create(&t, NULL, resetter, &s), 0);
 	for (i = 0; i < 2; i++) {
-		snprintf(uri, sizeof(uri), "%s://127.0.0.1:%d", schemes[i], ntohs(a.sin_port));
+		snprintf(uri, sizeof(uri), "%s://127.0.0.1:%d", schemes[i], port);
 		config_bind(NULL, uri, NULL);
 		h_run(&l); /* without the module's care, SIGPIPE ends the test here */
 		assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
 	}
+	shutdown(s, SHUT_RDWR);
+	pthread_join(t, NULL);
+	close(s);
+}
+
+/* A server that answers the first request of every connection (the
+ * StartTLS request) with resultCode busy (51), as a loaded directory may. */
+static void *busy_server(void *arg)
+{
+	static const unsigned char busy[] = {0x30, 0x10, 0x02, 0x01, 0x01, /* message id 1 */
+					     0x78, 0x0b,		   /* ExtendedResponse */
+					     0x0a, 0x01, 0x33,		   /* busy */
+					     0x04, 0x00,		   /* matchedDN */
+					     0x04, 0x04, 'b',  'u',  's',  'y'};
+	struct timeval tv = {2, 0};
+	unsigned char req[512], reply[sizeof(busy)];
+	int s = *(int *)arg, c;
+	size_t i;
+	ssize_t n;
+
+	while ((c = accept(s, NULL, NULL)) >= 0) {
+		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		memcpy(reply, busy, sizeof(busy));
+		n = recv(c, req, sizeof(req), 0);
+		i = n > 1 && (req[1] & 0x80) ? 2 + (req[1] & 0x7f) : 2;
+		if (n > (ssize_t)i + 2 && req[i] == 0x02 && req[i + 1] == 0x01)
+			reply[4] = req[i + 2]; /* the request's message id */
+		if (n > 0 && send(c, reply, sizeof(reply), MSG_NOSIGNAL) == (ssize_t)sizeof(reply))
+			while (recv(c, req, sizeof(req), 0) > 0)
+				;
+		close(c);
+	}
+	return NULL;
+}
+
+/* SECURITY: "busy" is an answer (load can be caused from outside): never
+ * "unreachable", whatever failmode, and whatever another uri did, unless
+ * another server answers the search. No password was sent yet, so the next
+ * uri is tried. */
+static void busy_server_is_an_answer(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	char busy[64], uris[3][512];
+	pthread_t t;
+	size_t i;
+	int s, port;
+
+	(void)state;
+	s = listen_loopback(&port);
+	assert_int_equal(pthread_create(&t, NULL, busy_server, &s), 0);
+	snprintf(busy, sizeof(busy), "ldap://127.0.0.1:%d", port);
+	snprintf(uris[0], sizeof(uris[0]), "%s", busy);
+	snprintf(uris[1], sizeof(uris[1]), "%s %s", busy, uri_dead);
+	snprintf(uris[2], sizeof(uris[2]), "%s %s", uri_dead, busy);
+	for (i = 0; i < 3; i++) {
+		config_bind("failmode = \"safe\"", uris[i], NULL);
+		h_run(&l);
+		assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+		assert_outcome("directory_refused");
+		assert_log("StartTLS failed: Server is busy (busy)");
+	}
+	assert_nothing_sent();
+
+	h_state_reset(); /* dora's codes of the tests before */
+	snprintf(uris[0], sizeof(uris[0]), "%s %s", busy, uri_starttls);
+	config_bind("failmode = \"safe\"", uris[0], NULL);
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_outcome("success");
+	assert_sent_to("+442079460958");
 	shutdown(s, SHUT_RDWR);
 	pthread_join(t, NULL);
 	close(s);
@@ -874,6 +992,7 @@ int main(void)
 	    T(wrong_password_secure),
 	    T(wrong_password_not_retried_elsewhere),
 	    T(wrong_password_safe),
+	    T(service_account_locked),
 	    T(password_file_unsafe_or_missing),
 	    T(filter_without_valid_syntax),
 	    T(hostile_names_match_nothing),
@@ -889,6 +1008,7 @@ int main(void)
 	    T(stalled_slapd_times_out),
 	    T(stalled_first_uri_second_answers),
 	    T(server_resets_connection),
+	    T(busy_server_is_an_answer),
 	    T(lookup_speed),
 	    T(slapd_stopped), /* last: it stops the second slapd */
 	};
@@ -908,6 +1028,7 @@ int main(void)
 	uri_other_ldaps = need("TGOTP_LDAPS_OTHER_URI");
 	uri_wronghost = need("TGOTP_LDAPS_WRONGHOST_URI");
 	uri_dead = need("TGOTP_LDAP_DEAD_URI");
+	lockout_dn = need("TGOTP_LDAP_LOCKOUT_DN");
 	/* SECURITY: libldap reads these when it starts (as ldap.conf would
 	 * say them); the module's own TLS settings must win over both. */
 	setenv("LDAPTLS_REQCERT", "never", 1);

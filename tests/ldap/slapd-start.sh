@@ -9,6 +9,10 @@
 #   TGOTP_LDAPS_WRONGHOST_URI         the same on 127.0.0.2, an address its
 #                                     certificate does not name
 #   TGOTP_LDAP_PID                    its pid (the tests stall it with SIGSTOP)
+#   TGOTP_LDAP_LOCKOUT_DN             a bind account of the main server (from
+#                                     lockout.ldif, in a database of its own
+#                                     with the ppolicy overlay) that three
+#                                     failed binds lock for good
 #   TGOTP_LDAP_OTHER_URI, TGOTP_LDAPS_OTHER_URI, TGOTP_LDAP_OTHER_PID
 #                                     the same data behind other-server.pem,
 #                                     from a CA the tests do not trust
@@ -47,17 +51,41 @@ s = [socket.socket() for _ in range(5)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(*[x.getsockname()[1] for x in s])')
 
+# The database of lockout.ldif, added to the main server only: its overlay
+# and policy stay away from the accounts the other tests bind with.
+lockout_db() {
+	cat <<CONF
+
+database mdb
+maxsize 16777216
+suffix "o=lockout"
+directory $1/lockdb
+# ppolicy records failures and the lock as this DN: without it, its
+# write of pwdAccountLockedTime fails the ACLs and nothing is ever locked.
+# No rootpw: nobody can bind as it.
+rootdn "cn=ppolicy,o=lockout"
+overlay ppolicy
+ppolicy_default "cn=default policy,o=lockout"
+access to attrs=userPassword
+	by anonymous auth
+	by * none
+access to *
+	by * read
+CONF
+}
+
 # start NAME CERT PORT_LDAP PORT_LDAPS [MORE_URLS]: one slapd in the foreground (-d 0
 # keeps it attached and its messages on stderr), pid in NAME/pid.
 start() {
 	local d="$dir/$1" cert=$2 log="$logs/slapd-$1.log" i
-	mkdir -p "$d/db"
+	mkdir -p "$d/db" "$d/lockdb"
 	cat >"$d/slapd.conf" <<CONF
 include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
 modulepath /usr/lib/ldap
 moduleload back_mdb
+moduleload ppolicy
 pidfile $d/slapd.pid
 argsfile $d/slapd.args
 TLSCACertificateFile $certs/ca.pem
@@ -77,8 +105,13 @@ access to attrs=telephoneNumber
 access to *
 	by * read
 CONF
-	slapadd -q -f "$d/slapd.conf" -l "$here/data.ldif" >"$d/slapadd.log" 2>&1 ||
-		{ cat "$d/slapadd.log" >&2; return 1; }
+	[ "$1" = main ] && lockout_db "$d" >>"$d/slapd.conf"
+	slapadd -q -f "$d/slapd.conf" -b "dc=example,dc=org" -l "$here/data.ldif" \
+		>"$d/slapadd.log" 2>&1 || { cat "$d/slapadd.log" >&2; return 1; }
+	if [ "$1" = main ]; then
+		slapadd -q -f "$d/slapd.conf" -b "o=lockout" -l "$here/lockout.ldif" \
+			>>"$d/slapadd.log" 2>&1 || { cat "$d/slapadd.log" >&2; return 1; }
+	fi
 	slapd -d 0 -h "ldap://127.0.0.1:$3/ ldaps://127.0.0.1:$4/ ${5:-}" -f "$d/slapd.conf" \
 		</dev/null >"$log" 2>&1 &
 	echo $! >"$d/pid"
@@ -102,6 +135,7 @@ cat <<ENV
 export TGOTP_LDAP_URI=ldap://127.0.0.1:$p_ldap TGOTP_LDAPS_URI=ldaps://127.0.0.1:$p_ldaps
 export TGOTP_LDAPS_WRONGHOST_URI=ldaps://127.0.0.2:$p_ldaps
 export TGOTP_LDAP_PID=$(cat "$dir/main/pid")
+export TGOTP_LDAP_LOCKOUT_DN="cn=lockable,o=lockout"
 export TGOTP_LDAP_OTHER_URI=ldap://127.0.0.1:$p_oldap TGOTP_LDAPS_OTHER_URI=ldaps://127.0.0.1:$p_oldaps
 export TGOTP_LDAP_OTHER_PID=$(cat "$dir/other/pid")
 export TGOTP_LDAP_DEAD_URI=ldap://127.0.0.1:$p_dead
