@@ -1,5 +1,6 @@
 /* The checks libconfuse runs on each value as it parses it, so that an
  * error names the file, the line and the key. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -95,12 +96,49 @@ static int url_ok(const char *v, const char *const *schemes, size_t maxlen)
 	return 0;
 }
 
+/* Whether the ldap section's uri list has an ldap:// uri, which is in
+ * clear unless StartTLS protects it. */
+static bool has_plain_ldap(const char *uris)
+{
+	const char *p;
+
+	for (p = uris; (p = strcasestr(p, "ldap://")); p++)
+		if (p == uris || p[-1] == ' ')
+			return true;
+	return false;
+}
+
+/* SECURITY: the bind password and the phone numbers must not cross the
+ * network in clear: ldap:// needs StartTLS (ldaps:// has TLS, ldapi:// is a
+ * local socket). Checked on uri and on starttls, so that the error names
+ * whichever of the two comes last in the section. */
+static int check_clear_text(cfg_t *cfg, bool on_uri, const char *uris, bool starttls)
+{
+	if (starttls || !has_plain_ldap(uris))
+		return 0;
+	cfg_error(cfg,
+		  on_uri ? "uri = \"%s\" with starttls = false would send the directory traffic "
+			   "in clear: use ldaps://, ldapi:// or ldap:// with StartTLS"
+			 : "starttls = false with uri \"%s\" would send the directory traffic "
+			   "in clear: use ldaps://, ldapi:// or ldap:// with StartTLS",
+		  uris);
+	return -1;
+}
+
+static int validate_starttls(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *uris = cfg_getstr(cfg, "uri");
+
+	return check_clear_text(cfg, false, uris ? uris : "",
+				cfg_opt_getnbool(opt, cfg_opt_size(opt) - 1));
+}
+
 static int validate_url(cfg_t *cfg, cfg_opt_t *opt)
 {
 	static const char *const https[] = {"https://", NULL};
 	static const char *const proxies[] = {"http://", "https://", "socks5://", "socks5h://",
 					      NULL};
-	static const char *const ldap[] = {"ldap://", "ldaps://", NULL};
+	static const char *const ldap[] = {"ldap://", "ldaps://", "ldapi://", NULL};
 	const char *key = cfg_opt_name(opt), *v = last_str(opt);
 	const char *const *schemes = https;
 	size_t maxlen = 1024;
@@ -127,10 +165,14 @@ static int validate_url(cfg_t *cfg, cfg_opt_t *opt)
 	}
 	if (!ok) {
 		cfg_error(cfg, "%s = \"%s\" is not an accepted URL (%s)", key, v,
-			  schemes == https && strcmp(key, "uri") != 0 ? "https:// only"
-								      : "see manual");
+			  strcmp(key, "uri") == 0
+			      ? "ldap://, ldaps:// or ldapi:// with a host or path"
+			  : schemes == https ? "https:// only"
+					     : "see manual");
 		return -1;
 	}
+	if (strcmp(key, "uri") == 0)
+		return check_clear_text(cfg, true, v, cfg_getbool(cfg, "starttls"));
 	return 0;
 }
 
@@ -209,6 +251,7 @@ void tgotp_config_add_checks(cfg_t *cfg)
 		cfg_set_validate_func(cfg, url_keys[i], validate_url);
 	for (i = 0; i < sizeof(path_keys) / sizeof(path_keys[0]); i++)
 		cfg_set_validate_func(cfg, path_keys[i], validate_path);
+	cfg_set_validate_func(cfg, "ldap|starttls", validate_starttls);
 	cfg_set_validate_func(cfg, "failmode", validate_failmode);
 	cfg_set_validate_func(cfg, "unmapped", validate_unmapped);
 	cfg_set_validate_func(cfg, "default_country_code", validate_country_code);

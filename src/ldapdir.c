@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "fileio.h"
@@ -16,6 +17,24 @@
 
 /* Longer attribute values are not phone numbers in any written form. */
 #define VALUE_MAX 64
+
+enum scheme {
+	SCHEME_LDAP,  /* TCP, then StartTLS */
+	SCHEME_LDAPS, /* TCP with TLS from the first byte */
+	SCHEME_LDAPI, /* a local socket: no TLS */
+};
+
+/* The scheme of a parsed uri, or -1 for any other. */
+static int scheme_of(const LDAPURLDesc *lud)
+{
+	if (strcasecmp(lud->lud_scheme, "ldap") == 0)
+		return SCHEME_LDAP;
+	if (strcasecmp(lud->lud_scheme, "ldaps") == 0)
+		return SCHEME_LDAPS;
+	if (strcasecmp(lud->lud_scheme, "ldapi") == 0)
+		return SCHEME_LDAPI;
+	return -1;
+}
 
 struct query {
 	const struct tgotp_ldap_config *cfg;
@@ -342,21 +361,24 @@ static int bind_simple(const struct query *q, LDAP *ld)
 	return ldap_sasl_bind_s(ld, q->cfg->bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
 }
 
-/* uri with ldaps:// turned into ldap:// and the port made explicit: the
- * TCP connection is made first, TLS started on it afterwards. NULL when uri
- * does not parse. */
-static char *tcp_uri(const char *uri, bool *ldaps)
+/* What libldap connects to: ldaps:// becomes ldap:// with the port made
+ * explicit (the TCP connection is made first, TLS started on it
+ * afterwards); ldapi:// goes as it is. *scheme is set; NULL when uri does
+ * not parse or has another scheme. */
+static char *connect_uri(const char *uri, int *scheme)
 {
 	LDAPURLDesc *lud = NULL;
-	char *out = NULL, *scheme;
+	char *out = NULL, *tcp;
 
+	*scheme = -1;
 	if (ldap_url_parse(uri, &lud) != LDAP_URL_SUCCESS)
 		return NULL;
-	*ldaps = strcasecmp(lud->lud_scheme, "ldaps") == 0;
-	scheme = ber_strdup("ldap");
-	if (scheme) {
+	*scheme = scheme_of(lud);
+	if (*scheme == SCHEME_LDAPI) {
+		out = ber_strdup(uri);
+	} else if (*scheme >= 0 && (tcp = ber_strdup("ldap"))) {
 		ber_memfree(lud->lud_scheme);
-		lud->lud_scheme = scheme;
+		lud->lud_scheme = tcp;
 		out = ldap_url_desc2str(lud);
 	}
 	ldap_free_urldesc(lud);
@@ -384,14 +406,17 @@ static int start_tls(LDAP *ld, bool ldaps)
 static enum tgotp_lookup try_uri(const struct query *q, const char *uri, bool *next)
 {
 	enum tgotp_lookup ret = TGOTP_LOOKUP_ERROR;
-	bool ldaps = false, tls;
-	char *tcp = tcp_uri(uri, &ldaps);
+	int scheme, rc;
+	char *target = connect_uri(uri, &scheme);
 	LDAP *ld = NULL;
-	int rc;
+	bool tls;
 
 	*next = false;
-	tls = ldaps || q->cfg->starttls;
-	if (!tcp || ldap_initialize(&ld, tcp) != LDAP_SUCCESS) {
+	/* SECURITY: TLS on every TCP connection (check_uri() refused ldap://
+	 * without StartTLS); none on a local socket, which never leaves the
+	 * host. */
+	tls = scheme != SCHEME_LDAPI;
+	if (!target || ldap_initialize(&ld, target) != LDAP_SUCCESS) {
 		tgotp_log(q->log, LOG_ERR, "ldap: %s: not a usable uri", uri);
 		goto out;
 	}
@@ -403,8 +428,10 @@ static enum tgotp_lookup try_uri(const struct query *q, const char *uri, bool *n
 		ret = classify(rc);
 		goto out;
 	}
-	if (tls && (rc = start_tls(ld, ldaps)) != LDAP_SUCCESS) {
-		log_failure(q, ld, uri, ldaps ? "TLS handshake failed" : "StartTLS failed", rc);
+	if (tls && (rc = start_tls(ld, scheme == SCHEME_LDAPS)) != LDAP_SUCCESS) {
+		log_failure(q, ld, uri,
+			    scheme == SCHEME_LDAPS ? "TLS handshake failed" : "StartTLS failed",
+			    rc);
 		ret = classify(rc);
 		goto out;
 	}
@@ -422,7 +449,7 @@ static enum tgotp_lookup try_uri(const struct query *q, const char *uri, bool *n
 out:
 	if (ld)
 		ldap_unbind_ext_s(ld, NULL, NULL);
-	ldap_memfree(tcp);
+	ldap_memfree(target);
 	return ret;
 }
 
@@ -490,6 +517,80 @@ static enum tgotp_lookup try_all(const struct query *q, char *uris)
 	return ret;
 }
 
+/* SECURITY: nothing authenticates the server at the end of a local socket:
+ * whoever can create the socket file could answer in the directory's name
+ * and hand out their own phone number for any user. Its directory must be
+ * writable by its owner alone (not /tmp). */
+static bool socket_dir_safe(const char *path, const char *uri, const struct tgotp_log *log)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	char dir[4096];
+	struct stat st;
+
+	if (!slash || path[0] != '/' || (size_t)(slash - path) >= sizeof(dir)) {
+		tgotp_log(log, LOG_ERR, "ldap: %s: ldapi:// needs the socket's absolute path", uri);
+		return false;
+	}
+	if (slash == path) {
+		strcpy(dir, "/");
+	} else {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+	}
+	/* A directory that does not exist yet fails the connection. */
+	if (stat(dir, &st) == 0 && (!S_ISDIR(st.st_mode) || (st.st_mode & (S_IWGRP | S_IWOTH)))) {
+		tgotp_log(log, LOG_ERR,
+			  "ldap: %s: refusing the socket: %s is writable by group or others", uri,
+			  dir);
+		return false;
+	}
+	return true;
+}
+
+/* One uri of the configuration, checked before anything is sent anywhere. */
+static int check_uri(const struct tgotp_ldap_config *l, const char *uri,
+		     const struct tgotp_log *log)
+{
+	LDAPURLDesc *lud = NULL;
+	int ret = -1, scheme = -1;
+
+	if (ldap_url_parse(uri, &lud) == LDAP_URL_SUCCESS)
+		scheme = scheme_of(lud);
+	if (scheme < 0)
+		tgotp_log(log, LOG_ERR, "ldap: %s: not an ldap://, ldaps:// or ldapi:// uri", uri);
+	else if (scheme == SCHEME_LDAP && !l->starttls)
+		/* SECURITY: the bind password and the numbers would cross
+		 * the network in clear. */
+		tgotp_log(log, LOG_ERR,
+			  "ldap: %s: ldap:// with starttls = false would send the directory "
+			  "traffic in clear",
+			  uri);
+	else if (scheme != SCHEME_LDAPI || socket_dir_safe(lud->lud_host, uri, log))
+		ret = 0;
+	if (lud)
+		ldap_free_urldesc(lud);
+	return ret;
+}
+
+static int check_uris(const struct tgotp_ldap_config *l, const struct tgotp_log *log)
+{
+	char *copy = strdup(l->uri), *uri, *save = NULL;
+	int ret = -1, n = 0;
+
+	if (!copy)
+		return -1;
+	for (uri = strtok_r(copy, " ", &save); uri; uri = strtok_r(NULL, " ", &save), n++)
+		if (check_uri(l, uri, log) < 0)
+			goto out;
+	if (n > 0)
+		ret = 0;
+	else
+		tgotp_log(log, LOG_ERR, "ldap: uri must not be empty");
+out:
+	free(copy);
+	return ret;
+}
+
 static int check_config(const struct tgotp_ldap_config *l, const struct tgotp_log *log)
 {
 	if (!l->bind_dn[0] != !l->bind_password_file[0]) {
@@ -500,7 +601,7 @@ static int check_config(const struct tgotp_ldap_config *l, const struct tgotp_lo
 		tgotp_log(log, LOG_ERR, "ldap: uri, base and attribute must not be empty");
 		return -1;
 	}
-	return 0;
+	return check_uris(l, log);
 }
 
 enum tgotp_lookup tgotp_ldap_lookup(const struct tgotp_ldap_config *l, const char *default_cc,

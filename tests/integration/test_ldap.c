@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,8 +32,8 @@
 #define READER	   "cn=reader,dc=example,dc=org"
 #define PASSWORD   "reader secret, with spaces" /* AD passwords often have spaces */
 
-static const char *uri_starttls, *uri_ldaps, *uri_other, *uri_other_ldaps, *uri_wronghost,
-    *uri_dead, *lockout_dn;
+static const char *uri_starttls, *uri_ldaps, *uri_ldapi, *uri_other, *uri_other_ldaps,
+    *uri_wronghost, *uri_dead, *lockout_dn;
 static pid_t slapd_pid, other_pid;
 static char certs[1024], ca[1100], other_ca[1100], pwfile[512], both_cas[512];
 static bool stalled;
@@ -172,6 +173,41 @@ static void assert_nothing_sent(void)
 	h_mock_stats(&s);
 	assert_int_equal(s.send, 0);
 	assert_int_equal(s.check_send_ability, 0);
+}
+
+/* A TCP socket listening on a free loopback port, which goes to *port. */
+static int listen_loopback(int *port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(s >= 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(s, 8), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &alen), 0);
+	*port = ntohs(a.sin_port);
+	return s;
+}
+
+/* Fails unless nobody connected to the listening socket s: the kernel
+ * completes a connection without accept(), so one made during the login
+ * is waiting now. */
+static void assert_no_connection(int s)
+{
+	struct pollfd p = {.fd = s, .events = POLLIN};
+	char buf[4096];
+	ssize_t n, total = 0;
+	int c;
+
+	if (poll(&p, 1, 100) == 0)
+		return;
+	c = accept(s, NULL, NULL);
+	while (c >= 0 && (n = recv(c, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		total += n;
+	if (c >= 0)
+		close(c);
+	fail_msg("the module connected and sent %zd bytes", total);
 }
 
 /* ---- numbers in the forms people type */
@@ -665,6 +701,116 @@ static void ca_file_unreadable(void **state)
 	assert_log("cannot set up TLS");
 }
 
+/* ---- no directory traffic in clear: ldaps://, StartTLS or ldapi:// */
+
+/* The local socket: no TLS (starttls, true by default, does not apply),
+ * anonymous or with the bind password, which never leaves the host. */
+static void ldapi_socket(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+
+	(void)state;
+	config(NULL, uri_ldapi, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_sent_to("+442079460958");
+
+	h_mock_reset();
+	config_bind(NULL, uri_ldapi, "  starttls = false\n  attribute = \"telephoneNumber\"");
+	l = LOGIN(.user = "judy", .answers = {ANSWER_CODE});
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_sent_to("+14155550101"); /* readable after the bind only */
+}
+
+/* SECURITY: nothing authenticates the server of a socket, so whoever may
+ * create files in its directory could stand in for the directory. */
+static void ldapi_socket_in_open_directory(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	char dir[600], uri[1024], *o;
+	const char *p;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/open", h_dir());
+	mkdir(dir, 0700);
+	assert_int_equal(chmod(dir, 01777), 0);
+	o = uri + snprintf(uri, sizeof(uri), "ldapi://");
+	for (p = dir; *p; p++)
+		o += *p == '/' ? sprintf(o, "%%2F") : sprintf(o, "%c", *p);
+	snprintf(o, sizeof(uri) - (size_t)(o - uri), "%%2Fldapi");
+	config(NULL, uri, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_SERVICE_ERR, "PAM_SERVICE_ERR");
+	assert_outcome("config_error");
+	assert_log("open is writable by group or others");
+	assert_nothing_sent();
+}
+
+/* ldap:// with starttls = false is a configuration error, whichever of
+ * the two keys comes last (the error is on its line), also beside an
+ * ldaps:// uri; found before anything is sent: the server standing in for
+ * the directory sees no connection at all. */
+static void plain_ldap_refused(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	char plain[64], text[1024], needle[1024];
+	int s, port;
+
+	(void)state;
+	s = listen_loopback(&port);
+	snprintf(plain, sizeof(plain), "ldap://127.0.0.1:%d", port);
+	config(NULL, plain, "  starttls = false"); /* line 15 */
+	h_run(&l);
+	assert_result(&l, PAM_SERVICE_ERR, "PAM_SERVICE_ERR");
+	assert_outcome("config_error");
+	snprintf(needle, sizeof(needle),
+		 "%s/pam_tgotp.conf:15: starttls = false with uri \"%s\" would send the "
+		 "directory traffic in clear",
+		 h_dir(), plain);
+	assert_log(needle);
+	assert_no_connection(s);
+
+	snprintf(text, sizeof(text),
+		 "ldap {\n  starttls = false\n  base = \"" BASE "\"\n  uri = \"%s %s\"\n}",
+		 uri_ldaps, plain);
+	h_config(text); /* uri on line 12 */
+	h_run(&l);
+	assert_result(&l, PAM_SERVICE_ERR, "PAM_SERVICE_ERR");
+	snprintf(needle, sizeof(needle), "%s/pam_tgotp.conf:12: uri = \"%s %s\" with starttls",
+		 h_dir(), uri_ldaps, plain);
+	assert_log(needle);
+	assert_no_connection(s);
+	assert_nothing_sent();
+	close(s);
+}
+
+/* The lookup refuses it too when the configuration did not come through
+ * the parser (and an unknown scheme), before the first uri is tried. */
+static void plain_ldap_refused_by_the_lookup(void **state)
+{
+	static const char *const bad[] = {"ldap", "cldap"};
+	struct tgotp_ldap_config c;
+	struct tgotp_log log = {capture, NULL, true};
+	char phone[TGOTP_PHONE_MAX], uris[1024];
+	size_t i;
+	int s, port;
+
+	(void)state;
+	s = listen_loopback(&port);
+	for (i = 0; i < 2; i++) {
+		snprintf(uris, sizeof(uris), "%s://127.0.0.1:%d %s", bad[i], port, uri_ldapi);
+		c = direct_config(uris, BASE);
+		c.starttls = false;
+		c.timeout = 1;
+		assert_int_equal(tgotp_ldap_lookup(&c, "", "dora", phone, &log),
+				 TGOTP_LOOKUP_ERROR);
+		assert_string_equal(phone, "");
+		assert_no_connection(s);
+	}
+	close(s);
+}
+
 /* ---- the directory cannot be reached */
 
 static void first_uri_dead_second_answers(void **state)
@@ -736,14 +882,14 @@ static void stall_slapd(void)
 /* SIGSTOP: the kernel still accepts connections, nothing answers. */
 static void stalled_slapd_times_out(void **state)
 {
-	const char *uris[] = {uri_starttls, uri_ldaps};
+	const char *uris[] = {uri_starttls, uri_ldaps, uri_ldapi};
 	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
 	size_t i;
 
 	(void)state;
 	cfg_timeout = 1;
 	stall_slapd();
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		config_bind(NULL, uris[i], NULL);
 		h_run(&l);
 		assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
@@ -770,21 +916,6 @@ static void stalled_first_uri_second_answers(void **state)
 	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
 	assert_sent_to("+442079460958");
 	assert_true(l.seconds >= 0.9);
-}
-
-/* A TCP socket listening on a free loopback port, which goes to *port. */
-static int listen_loopback(int *port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t alen = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(s >= 0);
-	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(s, 8), 0);
-	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &alen), 0);
-	*port = ntohs(a.sin_port);
-	return s;
 }
 
 /* A server that reads the first request of every connection and resets it:
@@ -1003,6 +1134,10 @@ int main(void)
 	    T(certificate_for_another_host),
 	    T(ca_file_of_another_ca),
 	    T(ca_file_unreadable),
+	    T(ldapi_socket),
+	    T(ldapi_socket_in_open_directory),
+	    T(plain_ldap_refused),
+	    T(plain_ldap_refused_by_the_lookup),
 	    T(first_uri_dead_second_answers),
 	    T(every_uri_dead),
 	    T(stalled_slapd_times_out),
@@ -1024,6 +1159,7 @@ int main(void)
 	}
 	uri_starttls = need("TGOTP_LDAP_URI");
 	uri_ldaps = need("TGOTP_LDAPS_URI");
+	uri_ldapi = need("TGOTP_LDAPI_URI");
 	uri_other = need("TGOTP_LDAP_OTHER_URI");
 	uri_other_ldaps = need("TGOTP_LDAPS_OTHER_URI");
 	uri_wronghost = need("TGOTP_LDAPS_WRONGHOST_URI");

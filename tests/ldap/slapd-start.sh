@@ -8,6 +8,8 @@
 #                                     (certificate ldap.pem from the test CA)
 #   TGOTP_LDAPS_WRONGHOST_URI         the same on 127.0.0.2, an address its
 #                                     certificate does not name
+#   TGOTP_LDAPI_URI                   the main server's local socket (ldapi://
+#                                     with the URL-encoded path of DIR/main/ldapi)
 #   TGOTP_LDAP_PID                    its pid (the tests stall it with SIGSTOP)
 #   TGOTP_LDAP_LOCKOUT_DN             a bind account of the main server (from
 #                                     lockout.ldif, in a database of its own
@@ -126,7 +128,9 @@ CONF
 	return 1
 }
 
-if ! start main ldap "$p_ldap" "$p_ldaps" "ldaps://127.0.0.2:$p_ldaps/" || ! start other other-server "$p_oldap" "$p_oldaps"
+# ldapi:// takes the socket's path URL-encoded in the host part.
+ldapi="ldapi://$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$dir/main/ldapi")"
+if ! start main ldap "$p_ldap" "$p_ldaps" "ldaps://127.0.0.2:$p_ldaps/ $ldapi" || ! start other other-server "$p_oldap" "$p_oldaps"
 then
 	"$here/slapd-stop.sh" "$dir"
 	exit 1
@@ -134,6 +138,7 @@ fi
 cat <<ENV
 export TGOTP_LDAP_URI=ldap://127.0.0.1:$p_ldap TGOTP_LDAPS_URI=ldaps://127.0.0.1:$p_ldaps
 export TGOTP_LDAPS_WRONGHOST_URI=ldaps://127.0.0.2:$p_ldaps
+export TGOTP_LDAPI_URI=$ldapi
 export TGOTP_LDAP_PID=$(cat "$dir/main/pid")
 export TGOTP_LDAP_LOCKOUT_DN="cn=lockable,o=lockout"
 export TGOTP_LDAP_OTHER_URI=ldap://127.0.0.1:$p_oldap TGOTP_LDAPS_OTHER_URI=ldaps://127.0.0.1:$p_oldaps

@@ -511,6 +511,34 @@ static void test_ldap_defaults(void **state)
 	bad("ldap { uri = \"ldap://127.0.0.1\" base = \"dc=x\" starttls = maybe }\n");
 }
 
+/* SECURITY: no directory traffic in clear. ldap:// needs StartTLS;
+ * ldaps:// and ldapi:// (a local socket, its path URL-encoded) do not. The
+ * error names the file, the line of whichever of uri and starttls comes
+ * last, and that key. */
+static void test_ldap_no_clear_text(void **state)
+{
+	(void)state;
+	good("ldap { uri = \"ldaps://127.0.0.1\" base = \"dc=x\" starttls = false }\n");
+	good(
+	    "ldap { uri = \"ldapi://%2Frun%2Fslapd%2Fldapi\" base = \"dc=x\" starttls = false }\n");
+	good("ldap { starttls = false uri = \"LDAPS://a LDAPI://%2Frun%2Fldapi\" base = \"dc=x\" "
+	     "}\n");
+	good("ldap { uri = \"ldap://127.0.0.1 ldaps://b\" base = \"dc=x\" starttls = true }\n");
+
+	bad("ldap {\n  uri = \"ldap://127.0.0.1\"\n  base = \"dc=x\"\n  starttls = false\n}\n");
+	assert_true(
+	    logged3(NAME ":4: ", "starttls = false with uri \"ldap://127.0.0.1\"", "in clear"));
+	bad("ldap {\n  starttls = false\n  base = \"dc=x\"\n  uri = \"ldaps://a LDAP://b\"\n}\n");
+	assert_true(
+	    logged3(NAME ":4: ", "uri = \"ldaps://a LDAP://b\" with starttls = false", "in clear"));
+	/* no other scheme; ldapi:// names its socket */
+	bad("ldap { uri = \"cldap://127.0.0.1\" base = \"dc=x\" }\n");
+	assert_true(logged3(NAME, "uri = \"cldap://127.0.0.1\"", "ldapi://"));
+	bad("ldap { uri = \"ldapx://127.0.0.1\" base = \"dc=x\" }\n");
+	bad("ldap { uri = \"ldapi:///\" base = \"dc=x\" }\n");
+	bad("ldap { uri = \"ldaps://a http://b\" base = \"dc=x\" }\n");
+}
+
 static void test_no_environment(void **state)
 {
 	(void)state;
@@ -572,6 +600,7 @@ int main(void)
 	    cmocka_unit_test(test_default_country_code),
 	    cmocka_unit_test(test_payload_template),
 	    cmocka_unit_test(test_ldap_defaults),
+	    cmocka_unit_test(test_ldap_no_clear_text),
 	    cmocka_unit_test(test_no_environment),
 	    cmocka_unit_test(test_nul_byte_rejected),
 	    cmocka_unit_test(test_len_is_honoured),

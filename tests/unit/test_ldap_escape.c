@@ -192,6 +192,37 @@ static void test_bind_settings_go_together(void **state)
 	assert_false(log_contains("127.0.0.1"));
 }
 
+/* SECURITY: no directory traffic in clear, even when the settings did not
+ * come through the configuration parser: refused before the first uri is
+ * tried. */
+static void test_uris_checked_first(void **state)
+{
+	static const struct {
+		const char *uri, *log;
+	} bad[] = {
+	    {"ldaps://127.0.0.1:1 ldap://127.0.0.1:1", "ldap:// with starttls = false would send"},
+	    {"cldap://127.0.0.1:1", "not an ldap://, ldaps:// or ldapi:// uri"},
+	    {"ldapi:///", "ldapi:// needs the socket's absolute path"},
+	    {"ldapi://%2Ftmp%2Fldapi", "/tmp is writable by group or others"},
+	    {" ", "uri must not be empty"},
+	};
+	struct tgotp_ldap_config c = config("(uid=%u)");
+	char phone[TGOTP_PHONE_MAX];
+	size_t i;
+
+	(void)state;
+	c.starttls = false;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		nlines = 0;
+		c.uri = (char *)(uintptr_t)bad[i].uri;
+		assert_int_equal(tgotp_ldap_lookup(&c, "", "alice", phone, &test_log),
+				 TGOTP_LOOKUP_ERROR);
+		if (!log_contains(bad[i].log))
+			fail_msg("%s: no log line with \"%s\"", bad[i].uri, bad[i].log);
+		assert_false(log_contains("cannot connect"));
+	}
+}
+
 static void test_unreachable_is_unavailable(void **state)
 {
 	struct tgotp_ldap_config c = config("(|(uid=%u)(mail=%u@example.org)(cn=100%%))");
@@ -200,7 +231,6 @@ static void test_unreachable_is_unavailable(void **state)
 	(void)state;
 	/* the filter is fine; nothing listens on port 1 */
 	nlines = 0;
-	c.starttls = false;
 	assert_int_equal(tgotp_ldap_lookup(&c, "", "alice", phone, &test_log),
 			 TGOTP_LOOKUP_UNAVAILABLE);
 	assert_true(log_contains("ldap: ldap://127.0.0.1:1: cannot connect: Can't contact LDAP "
@@ -220,6 +250,7 @@ int main(void)
 	    cmocka_unit_test(test_random_names),
 	    cmocka_unit_test(test_bad_filters_are_configuration_errors),
 	    cmocka_unit_test(test_bind_settings_go_together),
+	    cmocka_unit_test(test_uris_checked_first),
 	    cmocka_unit_test(test_unreachable_is_unavailable),
 	};
 
