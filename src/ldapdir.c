@@ -44,7 +44,9 @@ struct query {
 	const char *password; /* NULL: anonymous */
 	char *phone;
 	const struct tgotp_log *log;
-	struct timeval timeout;
+	int64_t end;	     /* of the whole lookup: monotonic clock, microseconds */
+	int64_t uri_end;     /* of the current uri's share of it */
+	struct timeval step; /* left for the step under way; on_connect reads it */
 	struct ldap_conncb conncb;
 };
 
@@ -189,24 +191,27 @@ static int set_tls_options(const struct query *q, LDAP *ld, const char *uri)
 	return 0;
 }
 
-/* Called by libldap once the TCP connection stands, before any TLS. A
- * receive and send timeout on the socket bounds every read and write: in
+/* A receive and send timeout on the socket bounds every read and write: in
  * the handshake of start_tls() libldap reads from the blocking socket
  * without polling first, so this is what ends a handshake with a server
  * that accepted the connection and then stalls. */
+static void socket_timeouts(ber_socket_t fd, const struct timeval *tv)
+{
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, sizeof(*tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, tv, sizeof(*tv));
+}
+
+/* Called by libldap once the connection stands, before any TLS. */
 static int on_connect(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
 		      struct ldap_conncb *ctx)
 {
-	const struct timeval *tv = ctx->lc_arg;
 	ber_socket_t fd = -1;
 
 	(void)ld;
 	(void)srv;
 	(void)addr;
-	if (ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd) == 1 && fd >= 0) {
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, sizeof(*tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, tv, sizeof(*tv));
-	}
+	if (ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd) == 1 && fd >= 0)
+		socket_timeouts(fd, ctx->lc_arg);
 	return 0;
 }
 
@@ -225,8 +230,6 @@ static int set_options(const struct query *q, LDAP *ld, const char *uri, bool tl
 	/* SECURITY: a referral would send the search on to a server the
 	 * directory names, outside the configured list and its TLS checks. */
 	rc |= ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-	rc |= ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &q->timeout); /* connect, TLS */
-	rc |= ldap_set_option(ld, LDAP_OPT_TIMEOUT, &q->timeout);	  /* StartTLS, bind, ... */
 	rc |= ldap_set_option(ld, LDAP_OPT_CONNECT_CB, &q->conncb);
 	if (rc != LDAP_OPT_SUCCESS) {
 		tgotp_log(q->log, LOG_ERR, "ldap: %s: cannot set the connection options", uri);
@@ -266,6 +269,48 @@ static enum tgotp_lookup classify(int rc)
 	default:
 		return TGOTP_LOOKUP_REFUSED;
 	}
+}
+
+static int64_t now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* The time left until end in tv; false when less than a millisecond is
+ * left (nothing fits, and a zero timeout means "none" to setsockopt). */
+static bool time_left(int64_t end, struct timeval *tv)
+{
+	int64_t left = end - now_us();
+
+	if (left < 1000)
+		return false;
+	tv->tv_sec = (time_t)(left / 1000000);
+	tv->tv_usec = (suseconds_t)(left % 1000000);
+	return true;
+}
+
+/* Before each step (connect, TLS, bind, search): what is left of this
+ * uri's share of the deadline bounds the connect and the TLS handshake
+ * (network timeout), each synchronous operation (API timeout, search time
+ * limit) and, once connected, each read and write on the socket. No step
+ * has a timeout of its own: N stalled steps or servers cost the deadline,
+ * not N timeouts. Returns an LDAP result: LDAP_TIMEOUT when the time is
+ * spent. */
+static int arm(struct query *q, LDAP *ld)
+{
+	ber_socket_t fd = -1;
+
+	if (!time_left(q->uri_end, &q->step))
+		return LDAP_TIMEOUT;
+	if (ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &q->step) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &q->step) != LDAP_OPT_SUCCESS)
+		return LDAP_LOCAL_ERROR;
+	if (ldap_get_option(ld, LDAP_OPT_DESC, &fd) == LDAP_OPT_SUCCESS && fd >= 0)
+		socket_timeouts(fd, &q->step);
+	return LDAP_SUCCESS;
 }
 
 /* Normalises one value of the attribute; logs it (masked) when it is not a
@@ -312,17 +357,20 @@ static enum tgotp_lookup take_entry(const struct query *q, LDAP *ld, LDAPMessage
 	return ret;
 }
 
-static enum tgotp_lookup search_user(const struct query *q, LDAP *ld, const char *uri, bool *next)
+static enum tgotp_lookup search_user(struct query *q, LDAP *ld, const char *uri, bool *next)
 {
-	struct timeval tv = q->timeout;
 	char *attrs[] = {q->cfg->attribute, NULL};
 	enum tgotp_lookup ret = TGOTP_LOOKUP_ERROR;
 	LDAPMessage *res = NULL;
+	struct timeval tv;
 	int rc, n;
 
 	/* A size limit of 2 is enough to see that the filter is ambiguous. */
-	rc = ldap_search_ext_s(ld, q->cfg->base, LDAP_SCOPE_SUBTREE, q->filter, attrs, 0, NULL,
-			       NULL, &tv, 2, &res);
+	if ((rc = arm(q, ld)) == LDAP_SUCCESS) {
+		tv = q->step;
+		rc = ldap_search_ext_s(ld, q->cfg->base, LDAP_SCOPE_SUBTREE, q->filter, attrs, 0,
+				       NULL, NULL, &tv, 2, &res);
+	}
 	n = rc == LDAP_SUCCESS || rc == LDAP_SIZELIMIT_EXCEEDED ? ldap_count_entries(ld, res) : 0;
 	if (rc == LDAP_SIZELIMIT_EXCEEDED || n > 1) {
 		/* SECURITY: choosing one would send the code to whichever
@@ -403,7 +451,7 @@ static int start_tls(LDAP *ld, bool ldaps)
 /* One server: connect, TLS, bind, search. *next tells whether the next uri
  * is worth a try after a failure: until the password is sent, always;
  * after it, only when the bind got no answer. */
-static enum tgotp_lookup try_uri(const struct query *q, const char *uri, bool *next)
+static enum tgotp_lookup try_uri(struct query *q, const char *uri, bool *next)
 {
 	enum tgotp_lookup ret = TGOTP_LOOKUP_ERROR;
 	int scheme, rc;
@@ -423,19 +471,21 @@ static enum tgotp_lookup try_uri(const struct query *q, const char *uri, bool *n
 	if (set_options(q, ld, uri, tls) < 0)
 		goto out;
 	*next = true;
-	if ((rc = ldap_connect(ld)) != LDAP_SUCCESS) {
+	if ((rc = arm(q, ld)) != LDAP_SUCCESS || (rc = ldap_connect(ld)) != LDAP_SUCCESS) {
 		log_failure(q, ld, uri, "cannot connect", rc);
 		ret = classify(rc);
 		goto out;
 	}
-	if (tls && (rc = start_tls(ld, scheme == SCHEME_LDAPS)) != LDAP_SUCCESS) {
+	if (tls && ((rc = arm(q, ld)) != LDAP_SUCCESS ||
+		    (rc = start_tls(ld, scheme == SCHEME_LDAPS)) != LDAP_SUCCESS)) {
 		log_failure(q, ld, uri,
 			    scheme == SCHEME_LDAPS ? "TLS handshake failed" : "StartTLS failed",
 			    rc);
 		ret = classify(rc);
 		goto out;
 	}
-	if (q->password && (rc = bind_simple(q, ld)) != LDAP_SUCCESS) {
+	if (q->password &&
+	    ((rc = arm(q, ld)) != LDAP_SUCCESS || (rc = bind_simple(q, ld)) != LDAP_SUCCESS)) {
 		log_failure(q, ld, uri, "bind failed", rc);
 		ret = classify(rc);
 		/* SECURITY: every refused bind counts toward the service
@@ -494,20 +544,45 @@ static int severity(enum tgotp_lookup r)
 	}
 }
 
+static int count_words(const char *s)
+{
+	int n = 0;
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (s[i] != ' ' && (i == 0 || s[i - 1] == ' '))
+			n++;
+	return n;
+}
+
 /* Each uri in turn until one answers the search or another try makes no
  * sense. An answer (FOUND, NOT_FOUND) is the directory's word; otherwise
  * the result is the worst failure seen.
  * SECURITY: one server that refused and another that was down is REFUSED:
  * the order of the uris must not turn a refusal into "unreachable", which
- * failmode = safe would let in. */
-static enum tgotp_lookup try_all(const struct query *q, char *uris)
+ * failmode = safe would let in.
+ * The deadline is shared: a uri may use what is left of it divided by the
+ * number of uris still to try, so that a first server that stalls leaves
+ * the others their turn, and the last one gets all that remains. */
+static enum tgotp_lookup try_all(struct query *q, char *uris)
 {
 	enum tgotp_lookup ret = TGOTP_LOOKUP_ERROR, r;
 	char *uri, *save = NULL;
 	bool next = true, tried = false;
+	int n = count_words(uris);
+	int64_t left;
 
-	for (uri = strtok_r(uris, " ", &save); uri && next; uri = strtok_r(NULL, " ", &save)) {
-		r = try_uri(q, uri, &next);
+	for (uri = strtok_r(uris, " ", &save); uri && next; uri = strtok_r(NULL, " ", &save), n--) {
+		if ((left = q->end - now_us()) < 1000) {
+			tgotp_log(q->log, LOG_ERR,
+				  "ldap: %s%s: not tried: the timeout of %ld s has passed", uri,
+				  n > 1 ? " and the uris after it" : "", q->cfg->timeout);
+			r = TGOTP_LOOKUP_UNAVAILABLE;
+			next = false;
+		} else {
+			q->uri_end = q->end - left + left / n;
+			r = try_uri(q, uri, &next);
+		}
 		if (r == TGOTP_LOOKUP_FOUND || r == TGOTP_LOOKUP_NOT_FOUND)
 			return r;
 		if (!tried || severity(r) > severity(ret))
@@ -613,7 +688,7 @@ enum tgotp_lookup tgotp_ldap_lookup(const struct tgotp_ldap_config *l, const cha
 			  .user = user,
 			  .phone = phone,
 			  .log = log,
-			  .timeout = {(time_t)l->timeout, 0},
+			  .end = now_us() + (int64_t)l->timeout * 1000000,
 			  .conncb = {on_connect, on_close, NULL}};
 	enum tgotp_lookup ret = TGOTP_LOOKUP_ERROR;
 	char *filter = NULL, *password = NULL, *uris = NULL;
@@ -621,7 +696,7 @@ enum tgotp_lookup tgotp_ldap_lookup(const struct tgotp_ldap_config *l, const cha
 	sigset_t old;
 
 	phone[0] = '\0';
-	q.conncb.lc_arg = &q.timeout;
+	q.conncb.lc_arg = &q.step;
 	if (check_config(l, log) < 0 || !(q.filter = filter = expand_filter(l->filter, user, log)))
 		goto out;
 	if (l->bind_dn[0] && !(q.password = password = tgotp_read_secret_line(

@@ -915,7 +915,44 @@ static void stalled_first_uri_second_answers(void **state)
 	h_run(&l);
 	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
 	assert_sent_to("+442079460958");
-	assert_true(l.seconds >= 0.9);
+	/* The first of two uris may use half of the one second. */
+	assert_log("TLS handshake failed: Timed out");
+	assert_true(l.seconds >= 0.45);
+}
+
+/* ldap.timeout bounds the whole lookup, not each step of each server:
+ * three servers that accept the connection and never answer (StartTLS,
+ * TLS handshake, StartTLS) cost one timeout, not three, and each of them
+ * still gets its turn. */
+static void stalled_servers_share_one_deadline(void **state)
+{
+	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	static const char *const schemes[] = {"ldap", "ldaps", "ldap"};
+	char uris[3][64], all[256], needle[512];
+	int s[3], port;
+	size_t i;
+
+	(void)state;
+	cfg_timeout = 2;
+	for (i = 0; i < 3; i++) {
+		s[i] = listen_loopback(&port); /* never accepted: the kernel still connects */
+		snprintf(uris[i], sizeof(uris[i]), "%s://127.0.0.1:%d", schemes[i], port);
+	}
+	snprintf(all, sizeof(all), "%s %s %s", uris[0], uris[1], uris[2]);
+	config_bind("failmode = \"safe\"", all, NULL);
+	h_run(&l);
+	printf("three stalled servers, timeout = 2: the login took %.3f s\n", l.seconds);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS"); /* silence: failmode decides */
+	assert_outcome("directory_unavailable");
+	if (l.seconds < 1.9 || l.seconds > 2.0 + 1.5)
+		fail_msg("the lookup took %.2f s with timeout = 2", l.seconds);
+	for (i = 0; i < 3; i++) {
+		snprintf(needle, sizeof(needle), "ldap: %s: %s failed: Timed out", uris[i],
+			 i == 1 ? "TLS handshake" : "StartTLS");
+		assert_log(needle);
+		close(s[i]);
+	}
+	assert_nothing_sent();
 }
 
 /* A server that reads the first request of every connection and resets it:
@@ -1142,6 +1179,7 @@ int main(void)
 	    T(every_uri_dead),
 	    T(stalled_slapd_times_out),
 	    T(stalled_first_uri_second_answers),
+	    T(stalled_servers_share_one_deadline),
 	    T(server_resets_connection),
 	    T(busy_server_is_an_answer),
 	    T(lookup_speed),
