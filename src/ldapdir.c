@@ -39,7 +39,7 @@ static int scheme_of(const LDAPURLDesc *lud)
 struct query {
 	const struct tgotp_ldap_config *cfg;
 	const char *default_cc;
-	const char *user;
+	const char *user_log; /* the user name as a log field (tgotp_log_field) */
 	const char *filter;   /* expanded */
 	const char *password; /* NULL: anonymous */
 	char *phone;
@@ -142,19 +142,24 @@ static char *expand_filter(const char *tmpl, const char *user, const struct tgot
 }
 
 /* Logs a failure with the uri, libldap's text and, when the server or the
- * TLS library said more, that too. */
-static void log_failure(const struct query *q, LDAP *ld, const char *uri, const char *what, int rc)
+ * TLS library said more, that too. echoes_user: the request carried the
+ * user name (the search filter), which the server's text may repeat.
+ * SECURITY: such text is escaped like the user name itself, so that a user
+ * called "x outcome=success" cannot forge a field through it. */
+static void log_failure(const struct query *q, LDAP *ld, const char *uri, const char *what, int rc,
+			bool echoes_user)
 {
-	char *diag = NULL;
-	bool more;
+	char *diag = NULL, field[3 * 256 + 1];
+	const char *said = "";
 
 	if (ld && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag) != LDAP_OPT_SUCCESS)
 		diag = NULL;
-	more = diag && *diag;
+	if (diag && *diag)
+		said = echoes_user ? tgotp_log_field(diag, field, sizeof(field)) : diag;
 	/* A refused certificate comes out of libldap as "Connect error"
 	 * with GnuTLS's "(unknown error code)": say where to look. */
 	tgotp_log(q->log, LOG_ERR, "ldap: %s: %s: %s%s%s%s%s", uri, what, ldap_err2string(rc),
-		  more ? " (" : "", more ? diag : "", more ? ")" : "",
+		  *said ? " (" : "", said, *said ? ")" : "",
 		  rc == LDAP_CONNECT_ERROR ? "; is the server certificate from the CA in ca_file, "
 					     "and for this host name?"
 					   : "");
@@ -332,7 +337,7 @@ static int take_value(const struct query *q, const struct berval *v, int index)
 		tgotp_log(q->log, LOG_WARNING,
 			  "ldap: user %s: value %d of %s is not a valid phone number (%lu "
 			  "characters), skipped",
-			  q->user, index + 1, q->cfg->attribute, (unsigned long)v->bv_len);
+			  q->user_log, index + 1, q->cfg->attribute, (unsigned long)v->bv_len);
 	return ret;
 }
 
@@ -343,7 +348,7 @@ static enum tgotp_lookup take_entry(const struct query *q, LDAP *ld, LDAPMessage
 	int i;
 
 	if (!vals) {
-		tgotp_log(q->log, LOG_INFO, "ldap: user %s: the entry has no %s", q->user,
+		tgotp_log(q->log, LOG_INFO, "ldap: user %s: the entry has no %s", q->user_log,
 			  q->cfg->attribute);
 		return ret;
 	}
@@ -377,21 +382,21 @@ static enum tgotp_lookup search_user(struct query *q, LDAP *ld, const char *uri,
 		 * entry the server lists first. */
 		tgotp_log(q->log, LOG_ERR,
 			  "ldap: %s: more than one entry under \"%s\" matches %s for user %s", uri,
-			  q->cfg->base, q->cfg->filter, q->user);
+			  q->cfg->base, q->cfg->filter, q->user_log);
 	} else if (rc == LDAP_FILTER_ERROR) {
 		tgotp_log(q->log, LOG_ERR, "ldap: filter \"%s\" is not a valid LDAP filter",
 			  q->cfg->filter);
 	} else if (rc == LDAP_NO_SUCH_OBJECT || rc == LDAP_INVALID_DN_SYNTAX) {
-		log_failure(q, ld, uri, "cannot search under base", rc);
+		log_failure(q, ld, uri, "cannot search under base", rc, true);
 	} else if (rc != LDAP_SUCCESS) {
-		log_failure(q, ld, uri, "search failed", rc);
+		log_failure(q, ld, uri, "search failed", rc, true);
 		ret = classify(rc);
 		/* Another replica may serve what this one could not; the bind
 		 * is done, so trying it costs nothing toward a lockout. */
 		*next =
 		    ret == TGOTP_LOOKUP_UNAVAILABLE || rc == LDAP_BUSY || rc == LDAP_UNAVAILABLE;
 	} else if (n == 0) {
-		tgotp_log(q->log, LOG_INFO, "ldap: user %s: no entry", q->user);
+		tgotp_log(q->log, LOG_INFO, "ldap: user %s: no entry", q->user_log);
 		ret = TGOTP_LOOKUP_NOT_FOUND;
 	} else {
 		ret = take_entry(q, ld, ldap_first_entry(ld, res));
@@ -472,21 +477,21 @@ static enum tgotp_lookup try_uri(struct query *q, const char *uri, bool *next)
 		goto out;
 	*next = true;
 	if ((rc = arm(q, ld)) != LDAP_SUCCESS || (rc = ldap_connect(ld)) != LDAP_SUCCESS) {
-		log_failure(q, ld, uri, "cannot connect", rc);
+		log_failure(q, ld, uri, "cannot connect", rc, false);
 		ret = classify(rc);
 		goto out;
 	}
 	if (tls && ((rc = arm(q, ld)) != LDAP_SUCCESS ||
 		    (rc = start_tls(ld, scheme == SCHEME_LDAPS)) != LDAP_SUCCESS)) {
 		log_failure(q, ld, uri,
-			    scheme == SCHEME_LDAPS ? "TLS handshake failed" : "StartTLS failed",
-			    rc);
+			    scheme == SCHEME_LDAPS ? "TLS handshake failed" : "StartTLS failed", rc,
+			    false);
 		ret = classify(rc);
 		goto out;
 	}
 	if (q->password &&
 	    ((rc = arm(q, ld)) != LDAP_SUCCESS || (rc = bind_simple(q, ld)) != LDAP_SUCCESS)) {
-		log_failure(q, ld, uri, "bind failed", rc);
+		log_failure(q, ld, uri, "bind failed", rc, false);
 		ret = classify(rc);
 		/* SECURITY: every refused bind counts toward the service
 		 * account's lockout, and another replica would refuse it
@@ -685,17 +690,19 @@ enum tgotp_lookup tgotp_ldap_lookup(const struct tgotp_ldap_config *l, const cha
 {
 	struct query q = {.cfg = l,
 			  .default_cc = default_cc,
-			  .user = user,
 			  .phone = phone,
 			  .log = log,
 			  .end = now_us() + (int64_t)l->timeout * 1000000,
 			  .conncb = {on_connect, on_close, NULL}};
 	enum tgotp_lookup ret = TGOTP_LOOKUP_ERROR;
-	char *filter = NULL, *password = NULL, *uris = NULL;
+	char *filter = NULL, *password = NULL, *uris = NULL, user_field[3 * 256 + 1];
 	bool was_pending;
 	sigset_t old;
 
 	phone[0] = '\0';
+	/* SECURITY: escaped in every line, so that a user called
+	 * "x outcome=success" cannot forge a field of the log. */
+	q.user_log = tgotp_log_field(user, user_field, sizeof(user_field));
 	q.conncb.lc_arg = &q.step;
 	if (check_config(l, log) < 0 || !(q.filter = filter = expand_filter(l->filter, user, log)))
 		goto out;
@@ -708,9 +715,11 @@ enum tgotp_lookup tgotp_ldap_lookup(const struct tgotp_ldap_config *l, const cha
 	ret = try_all(&q, uris);
 	sigpipe_restore(&old, was_pending);
 	if (ret == TGOTP_LOOKUP_UNAVAILABLE)
-		tgotp_log(log, LOG_ERR, "ldap: user %s: the directory cannot be reached", user);
+		tgotp_log(log, LOG_ERR, "ldap: user %s: the directory cannot be reached",
+			  q.user_log);
 	else if (ret == TGOTP_LOOKUP_REFUSED)
-		tgotp_log(log, LOG_ERR, "ldap: user %s: the directory refused the lookup", user);
+		tgotp_log(log, LOG_ERR, "ldap: user %s: the directory refused the lookup",
+			  q.user_log);
 out:
 	tgotp_strfreezero(password);
 	free(filter);

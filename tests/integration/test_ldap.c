@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -593,6 +594,39 @@ static void long_name(void **state)
 	assert_nothing_sent();
 }
 
+/* SECURITY: a user name that looks like a field of the log line is
+ * escaped in every line the lookup writes: a value that is not a number,
+ * an entry without the attribute, no entry, the directory unreachable or
+ * refusing. */
+static void user_name_cannot_forge_log_fields(void **state)
+{
+	static const char name[] = "x outcome=success", field[] = "x%20outcome%3dsuccess";
+	struct h_login l = LOGIN(.user = name, .answers = {ANSWER_CODE});
+
+	(void)state;
+	cfg_base = "ou=hostile," BASE;
+	config(NULL, uri_starttls, NULL);
+	h_run(&l);
+	assert_log("ldap: user x%20outcome%3dsuccess: value 1 of mobile is not a valid phone");
+	config(NULL, uri_starttls, "  attribute = \"telephoneNumber\"");
+	h_run(&l);
+	assert_log("ldap: user x%20outcome%3dsuccess: the entry has no telephoneNumber");
+	cfg_base = "ou=people," BASE;
+	config(NULL, uri_starttls, NULL);
+	h_run(&l);
+	assert_log("ldap: user x%20outcome%3dsuccess: no entry");
+	config(NULL, uri_dead, NULL);
+	h_run(&l);
+	assert_log("ldap: user x%20outcome%3dsuccess: the directory cannot be reached");
+	password_file("wrong-secret\n", 0600);
+	config_bind(NULL, uri_starttls, NULL);
+	h_run(&l);
+	assert_log("ldap: user x%20outcome%3dsuccess: the directory refused the lookup");
+	assert_true(strstr(h_log_all(), field) != NULL);
+	assert_null(strstr(h_log_all(), name));
+	assert_nothing_sent();
+}
+
 /* The same names straight to the lookup, without the module's own check of
  * the user name in front. */
 static void capture(void *ctx, int prio, const char *msg)
@@ -1002,29 +1036,46 @@ static void server_resets_connection(void **state)
 	close(s);
 }
 
-/* A server that answers the first request of every connection (the
- * StartTLS request) with resultCode busy (51), as a loaded directory may. */
+/* A server on the listening socket fd that answers the first request of
+ * every connection with resultCode busy (51), as a loaded directory may:
+ * in a response of type op (0x78 ExtendedResponse for StartTLS, 0x65
+ * SearchResultDone), with diag as the diagnostic message. */
+struct busy {
+	int fd;
+	unsigned char op;
+	const char *diag; /* under 100 bytes */
+};
+
 static void *busy_server(void *arg)
 {
-	static const unsigned char busy[] = {0x30, 0x10, 0x02, 0x01, 0x01, /* message id 1 */
-					     0x78, 0x0b,		   /* ExtendedResponse */
-					     0x0a, 0x01, 0x33,		   /* busy */
-					     0x04, 0x00,		   /* matchedDN */
-					     0x04, 0x04, 'b',  'u',  's',  'y'};
+	const struct busy *b = arg;
+	size_t dl = strlen(b->diag), i;
+	unsigned char req[512], reply[128] = {0x30,
+					      (unsigned char)(12 + dl),
+					      0x02,
+					      0x01,
+					      0x01,
+					      b->op,
+					      (unsigned char)(7 + dl),
+					      0x0a,
+					      0x01,
+					      0x33,
+					      0x04,
+					      0x00,
+					      0x04,
+					      (unsigned char)dl};
 	struct timeval tv = {2, 0};
-	unsigned char req[512], reply[sizeof(busy)];
-	int s = *(int *)arg, c;
-	size_t i;
 	ssize_t n;
+	int c;
 
-	while ((c = accept(s, NULL, NULL)) >= 0) {
+	memcpy(reply + 14, b->diag, dl);
+	while ((c = accept(b->fd, NULL, NULL)) >= 0) {
 		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		memcpy(reply, busy, sizeof(busy));
 		n = recv(c, req, sizeof(req), 0);
 		i = n > 1 && (req[1] & 0x80) ? 2 + (req[1] & 0x7f) : 2;
 		if (n > (ssize_t)i + 2 && req[i] == 0x02 && req[i + 1] == 0x01)
 			reply[4] = req[i + 2]; /* the request's message id */
-		if (n > 0 && send(c, reply, sizeof(reply), MSG_NOSIGNAL) == (ssize_t)sizeof(reply))
+		if (n > 0 && send(c, reply, 14 + dl, MSG_NOSIGNAL) == (ssize_t)(14 + dl))
 			while (recv(c, req, sizeof(req), 0) > 0)
 				;
 		close(c);
@@ -1039,14 +1090,15 @@ static void *busy_server(void *arg)
 static void busy_server_is_an_answer(void **state)
 {
 	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	struct busy b = {.op = 0x78, .diag = "busy"};
 	char busy[64], uris[3][512];
 	pthread_t t;
 	size_t i;
-	int s, port;
+	int port;
 
 	(void)state;
-	s = listen_loopback(&port);
-	assert_int_equal(pthread_create(&t, NULL, busy_server, &s), 0);
+	b.fd = listen_loopback(&port);
+	assert_int_equal(pthread_create(&t, NULL, busy_server, &b), 0);
 	snprintf(busy, sizeof(busy), "ldap://127.0.0.1:%d", port);
 	snprintf(uris[0], sizeof(uris[0]), "%s", busy);
 	snprintf(uris[1], sizeof(uris[1]), "%s %s", busy, uri_dead);
@@ -1067,9 +1119,45 @@ static void busy_server_is_an_answer(void **state)
 	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
 	assert_outcome("success");
 	assert_sent_to("+442079460958");
-	shutdown(s, SHUT_RDWR);
+	shutdown(b.fd, SHUT_RDWR);
 	pthread_join(t, NULL);
-	close(s);
+	close(b.fd);
+}
+
+/* A search refused over ldapi:// (a local stand-in for slapd, no bind):
+ * an answer, so REFUSED; and the server's text, which may repeat the
+ * filter and with it the user name, is escaped like the name. */
+static void search_refused_text_escaped(void **state)
+{
+	struct h_login l = LOGIN(.user = "x outcome=success", .answers = {ANSWER_CODE});
+	struct busy b = {.op = 0x65, .diag = "no search for x outcome=success now"};
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	char uri[1024], *o;
+	const char *p;
+	pthread_t t;
+
+	(void)state;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s/busy-ldapi", h_dir());
+	unlink(a.sun_path);
+	b.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(b.fd >= 0);
+	assert_int_equal(bind(b.fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(b.fd, 8), 0);
+	assert_int_equal(pthread_create(&t, NULL, busy_server, &b), 0);
+	o = uri + snprintf(uri, sizeof(uri), "ldapi://");
+	for (p = a.sun_path; *p; p++)
+		o += *p == '/' ? sprintf(o, "%%2F") : sprintf(o, "%c", *p);
+	config("failmode = \"safe\"", uri, NULL);
+	h_run(&l);
+	assert_result(&l, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	assert_outcome("directory_refused");
+	assert_log(
+	    "search failed: Server is busy (no%20search%20for%20x%20outcome%3dsuccess%20now)");
+	assert_null(strstr(h_log_all(), "x outcome=success"));
+	shutdown(b.fd, SHUT_RDWR);
+	pthread_join(t, NULL);
+	close(b.fd);
+	unlink(a.sun_path);
 }
 
 /* Stops the second slapd for good: keep this among the last tests. */
@@ -1166,6 +1254,7 @@ int main(void)
 	    T(hostile_names_match_nothing),
 	    T(names_with_metacharacters_match_themselves),
 	    T(long_name),
+	    T(user_name_cannot_forge_log_fields),
 	    T(hostile_names_direct),
 	    T(certificate_from_another_ca),
 	    T(certificate_for_another_host),
@@ -1182,6 +1271,7 @@ int main(void)
 	    T(stalled_servers_share_one_deadline),
 	    T(server_resets_connection),
 	    T(busy_server_is_an_answer),
+	    T(search_refused_text_escaped),
 	    T(lookup_speed),
 	    T(slapd_stopped), /* last: it stops the second slapd */
 	};
