@@ -121,19 +121,24 @@ bool h_messages_has(const struct h_login *l, const char *needle)
 
 /* ---- files */
 
+/* Written beside, then renamed into place (over a symlink too): logins in
+ * parallel processes read pam.d/tgotp-test while another h_run writes it,
+ * and must never find it missing or half written. */
 static void write_file(const char *name, const char *text, unsigned mode)
 {
-	char path[512];
+	char path[512], tmp[540];
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	unlink(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		die(path);
+		die(tmp);
 	if (fchmod(fd, mode) < 0)
 		die("fchmod");
 	close(fd);
+	if (rename(tmp, path) < 0)
+		die(path);
 }
 
 const char *h_dir(void)
