@@ -42,7 +42,7 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 INTEG_SRCS := $(wildcard tests/integration/test_*.c)
 INTEG_BINS := $(INTEG_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
-HARNESS    := tests/integration/harness.c tests/integration/harness.h
+HARNESS    := tests/integration/harness.c tests/integration/harness.h tests/lock_holder.h
 TEST_BINS  := $(UNIT_BINS) $(INTEG_BINS) $(BUILD)/tests/test_exports $(BUILD)/tools/tgotp-login
 TEST_LIBS  := $(LIB) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka) -ldl
 
@@ -71,7 +71,7 @@ $(LIB): $(OBJS)
 $(MODULE): $(BUILD)/pam_tgotp.o $(LIB) src/pam_tgotp.map
 	$(CC) $(SO_LDFLAGS) -o $@ $(BUILD)/pam_tgotp.o $(LIB) $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/lock_holder.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(TEST_LIBS)
 

@@ -449,17 +449,32 @@ static int prepare(struct login *l, int argc, const char **argv)
 	return resolve_phone(l);
 }
 
+/* A state lock was held past its deadline (the line before names it).
+ * SECURITY: whoever holds it may be a local user who stopped their own
+ * sudo: whatever failmode, that must not let anyone in without a code. */
+static int state_busy(struct login *l)
+{
+	say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
+	return finish(l, PAM_AUTHINFO_UNAVAIL, "state_busy");
+}
+
 /* The state directory, and the grace period of a recent verified login. */
 static int open_state(struct login *l)
 {
+	enum tgotp_verdict v = TGOTP_STATE_OK;
+	bool grace = false;
+
 	l->state = tgotp_state_open(l->cfg.state_dir, &l->log);
 	if (!l->state)
 		return finish(l, PAM_SERVICE_ERR, "state_error");
-	if (l->cfg.grace_period > 0 &&
-	    tgotp_state_grace_check(l->state, l->user, l->service, l->rhost, time(NULL),
-				    l->cfg.grace_period))
-		return finish(l, PAM_SUCCESS, "grace");
-	return -1;
+	if (l->cfg.grace_period > 0)
+		v = tgotp_state_grace_check(l->state, l->user, l->service, l->rhost, time(NULL),
+					    l->cfg.grace_period, &grace);
+	if (v == TGOTP_STATE_BUSY)
+		return state_busy(l);
+	if (v != TGOTP_STATE_OK)
+		return finish(l, PAM_SERVICE_ERR, "state_error");
+	return grace ? finish(l, PAM_SUCCESS, "grace") : -1;
 }
 
 /* Whether a code may be sent now: FLOOD_WAIT pause, codes per user, codes
@@ -491,12 +506,18 @@ static int take_slots(struct login *l)
 		l->slot_at = now;
 		v = tgotp_state_budget_take(l->state, l->cfg.daily_budget, now);
 	}
-	if (v == TGOTP_STATE_LIMITED) {
+	if (v != TGOTP_STATE_OK && l->slot_at) {
+		/* nothing will be sent: a held host-wide lock must not use
+		 * up everyone's rate_limit as well */
 		tgotp_state_rate_give_back(l->state, l->user, now);
 		l->slot_at = 0;
+	}
+	if (v == TGOTP_STATE_LIMITED) {
 		say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
 		return finish(l, PAM_AUTHINFO_UNAVAIL, "daily_budget");
 	}
+	if (v == TGOTP_STATE_BUSY)
+		return state_busy(l);
 	return v == TGOTP_STATE_OK ? -1 : finish(l, PAM_SERVICE_ERR, "state_error");
 }
 

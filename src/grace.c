@@ -40,14 +40,6 @@ static int grace_key(const char *user, const char *service, const char *rhost, c
 	return 0;
 }
 
-static void grace_name(const char *user, char *out, size_t len)
-{
-	char enc[TGOTP_STATE_NAME_MAX + 1];
-
-	tgotp_state_encode(user, enc);
-	snprintf(out, len, "grace.%s", enc);
-}
-
 /* Calls fn for each "until key" line of the grace file in st->buf.
  * Returns -1 when a line is malformed. */
 static int each_grace(char *text, int (*fn)(time_t until, const char *key, void *arg), void *arg)
@@ -80,31 +72,33 @@ static int grace_matches(time_t at, const char *key, void *arg)
 	return m->now >= at && m->now - at < m->period && strcmp(key, m->key) == 0;
 }
 
-bool tgotp_state_grace_check(struct tgotp_state *st, const char *user, const char *service,
-			     const char *rhost, time_t now, long period)
+enum tgotp_verdict tgotp_state_grace_check(struct tgotp_state *st, const char *user,
+					   const char *service, const char *rhost, time_t now,
+					   long period, bool *granted)
 {
 	char key[GRACE_KEY_MAX], name[TGOTP_STATE_NAME_MAX + 8];
 	struct grace_match m = {key, now, period};
-	bool ok = false;
-	int r;
+	enum tgotp_verdict v;
+	int r, lock;
 
+	*granted = false;
 	/* SECURITY: without a remote host there is nothing to tie the grace
 	 * to: a console or a local service never skips the code. */
 	if (!rhost || !*rhost || grace_key(user, service, rhost, key) < 0)
-		return false;
-	grace_name(user, name, sizeof(name));
-	if (tgotp_state_lock(st) < 0)
-		return false;
+		return TGOTP_STATE_OK;
+	tgotp_state_name(st, "grace.", user, name);
+	if ((v = tgotp_state_lock(st, user, &lock)) != TGOTP_STATE_OK)
+		return v;
 	if (tgotp_state_read(st, name, st->buf, sizeof(st->buf)) >= 0) {
 		r = each_grace(st->buf, grace_matches, &m);
 		if (r < 0) {
 			tgotp_log(st->log, LOG_ERR, "state file %s is corrupt: removed", name);
 			unlinkat(st->dirfd, name, 0);
 		}
-		ok = r == 1;
+		*granted = r == 1;
 	}
-	tgotp_state_unlock(st);
-	return ok;
+	tgotp_state_unlock(lock);
+	return v;
 }
 
 struct grace_keep {
@@ -144,18 +138,23 @@ static int grace_keep(time_t at, const char *key, void *arg)
 	return 0;
 }
 
-void tgotp_state_grace_record(struct tgotp_state *st, const char *user, const char *service,
-			      const char *rhost, time_t now)
+enum tgotp_verdict tgotp_state_grace_record(struct tgotp_state *st, const char *user,
+					    const char *service, const char *rhost, time_t now)
 {
 	char key[GRACE_KEY_MAX], name[TGOTP_STATE_NAME_MAX + 8];
 	char *out = malloc(STATE_FILE_MAX), *copy = malloc(STATE_FILE_MAX);
 	struct grace_keep k = {key, now, NULL, 0, STATE_FILE_MAX, 0, 0};
+	enum tgotp_verdict v = TGOTP_STATE_ERROR;
+	int lock;
 
-	if (!out || !copy || !rhost || !*rhost || grace_key(user, service, rhost, key) < 0)
+	if (!out || !copy)
 		goto done;
-	grace_name(user, name, sizeof(name));
+	v = TGOTP_STATE_OK;
+	if (!rhost || !*rhost || grace_key(user, service, rhost, key) < 0)
+		goto done; /* nothing to tie a grace to */
+	tgotp_state_name(st, "grace.", user, name);
 	out[0] = '\0';
-	if (tgotp_state_lock(st) < 0)
+	if ((v = tgotp_state_lock(st, user, &lock)) != TGOTP_STATE_OK)
 		goto done;
 	if (tgotp_state_read(st, name, st->buf, sizeof(st->buf)) >= 0) {
 		memcpy(copy, st->buf, sizeof(st->buf)); /* each_grace cuts lines */
@@ -166,9 +165,11 @@ void tgotp_state_grace_record(struct tgotp_state *st, const char *user, const ch
 		} /* else corrupt: start again */
 	}
 	snprintf(out + k.o, STATE_FILE_MAX - k.o, "%lld %s\n", (long long)now, key);
-	tgotp_state_write(st, name, out);
-	tgotp_state_unlock(st);
+	if (tgotp_state_write(st, name, out) != 0)
+		v = TGOTP_STATE_ERROR;
+	tgotp_state_unlock(lock);
 done:
 	free(copy);
 	free(out);
+	return v;
 }

@@ -48,27 +48,20 @@ static int save_stamps(struct tgotp_state *st, const char *name, const struct st
 	return tgotp_state_write(st, name, st->buf);
 }
 
-static void rate_name(const char *user, char *out, size_t len)
-{
-	char enc[TGOTP_STATE_NAME_MAX + 1];
-
-	tgotp_state_encode(user, enc);
-	snprintf(out, len, "rate.%s", enc);
-}
-
 enum tgotp_verdict tgotp_state_rate_take(struct tgotp_state *st, const char *user, long limit,
 					 long window, time_t now, long *retry_after)
 {
 	struct stamps *s = &st->stamps;
-	enum tgotp_verdict v = TGOTP_STATE_ERROR;
+	enum tgotp_verdict v;
 	char name[TGOTP_STATE_NAME_MAX + 8];
 	time_t oldest;
-	int i, r;
+	int i, r, lock;
 
 	*retry_after = 0;
-	rate_name(user, name, sizeof(name));
-	if (tgotp_state_lock(st) < 0)
-		return TGOTP_STATE_ERROR;
+	tgotp_state_name(st, "rate.", user, name);
+	if ((v = tgotp_state_lock(st, user, &lock)) != TGOTP_STATE_OK)
+		return v;
+	v = TGOTP_STATE_ERROR;
 	r = load_stamps(st, name, s, now, window);
 	if (r < 0)
 		goto out;
@@ -91,28 +84,31 @@ enum tgotp_verdict tgotp_state_rate_take(struct tgotp_state *st, const char *use
 	s->t[s->n++] = now;
 	v = save_stamps(st, name, s) == 0 ? TGOTP_STATE_OK : TGOTP_STATE_ERROR;
 out:
-	tgotp_state_unlock(st);
+	tgotp_state_unlock(lock);
 	return v;
 }
 
-void tgotp_state_rate_give_back(struct tgotp_state *st, const char *user, time_t now)
+enum tgotp_verdict tgotp_state_rate_give_back(struct tgotp_state *st, const char *user, time_t now)
 {
 	struct stamps *s = &st->stamps;
 	char name[TGOTP_STATE_NAME_MAX + 8];
-	int i;
+	enum tgotp_verdict v;
+	int i, lock;
 
-	rate_name(user, name, sizeof(name));
-	if (tgotp_state_lock(st) < 0)
-		return;
-	if (load_stamps(st, name, s, now, 86400 * 365) == 0) {
-		for (i = s->n - 1; i >= 0 && s->t[i] != now; i--)
-			;
-		if (i >= 0) {
-			s->t[i] = s->t[--s->n];
-			save_stamps(st, name, s);
-		}
+	tgotp_state_name(st, "rate.", user, name);
+	if ((v = tgotp_state_lock(st, user, &lock)) != TGOTP_STATE_OK)
+		return v;
+	if (load_stamps(st, name, s, now, 86400 * 365) != 0)
+		v = TGOTP_STATE_ERROR;
+	for (i = s->n - 1; v == TGOTP_STATE_OK && i >= 0 && s->t[i] != now; i--)
+		;
+	if (v == TGOTP_STATE_OK && i >= 0) {
+		s->t[i] = s->t[--s->n];
+		if (save_stamps(st, name, s) != 0)
+			v = TGOTP_STATE_ERROR;
 	}
-	tgotp_state_unlock(st);
+	tgotp_state_unlock(lock);
+	return v;
 }
 
 /* ---- codes per UTC day for the host */
@@ -152,16 +148,17 @@ static void utc_day(time_t now, char out[16])
 
 enum tgotp_verdict tgotp_state_budget_take(struct tgotp_state *st, long budget, time_t now)
 {
-	enum tgotp_verdict v = TGOTP_STATE_ERROR;
+	enum tgotp_verdict v;
 	char today[16];
 	long count;
-	int r;
+	int r, lock;
 
 	if (budget <= 0)
 		return TGOTP_STATE_OK;
 	utc_day(now, today);
-	if (tgotp_state_lock(st) < 0)
-		return TGOTP_STATE_ERROR;
+	if ((v = tgotp_state_lock(st, NULL, &lock)) != TGOTP_STATE_OK)
+		return v;
+	v = TGOTP_STATE_ERROR;
 	r = load_budget(st, today, &count);
 	if (r < 0)
 		goto out;
@@ -175,33 +172,37 @@ enum tgotp_verdict tgotp_state_budget_take(struct tgotp_state *st, long budget, 
 		v = save_budget(st, today, count + 1) == 0 ? TGOTP_STATE_OK : TGOTP_STATE_ERROR;
 	}
 out:
-	tgotp_state_unlock(st);
+	tgotp_state_unlock(lock);
 	return v;
 }
 
-void tgotp_state_budget_give_back(struct tgotp_state *st, time_t now)
+enum tgotp_verdict tgotp_state_budget_give_back(struct tgotp_state *st, time_t now)
 {
+	enum tgotp_verdict v;
 	char today[16];
 	long count;
+	int lock;
 
 	utc_day(now, today);
-	if (tgotp_state_lock(st) < 0)
-		return;
-	if (load_budget(st, today, &count) == 0 && count > 0)
-		save_budget(st, today, count - 1);
-	tgotp_state_unlock(st);
+	if ((v = tgotp_state_lock(st, NULL, &lock)) != TGOTP_STATE_OK)
+		return v;
+	if (load_budget(st, today, &count) != 0 ||
+	    (count > 0 && save_budget(st, today, count - 1) != 0))
+		v = TGOTP_STATE_ERROR;
+	tgotp_state_unlock(lock);
+	return v;
 }
 
 /* ---- FLOOD_WAIT pauses */
 
 enum tgotp_verdict tgotp_state_flood_check(struct tgotp_state *st, time_t now, time_t *until)
 {
-	enum tgotp_verdict v = TGOTP_STATE_OK;
-	int len;
+	enum tgotp_verdict v;
+	int len, lock;
 
 	*until = 0;
-	if (tgotp_state_lock(st) < 0)
-		return TGOTP_STATE_ERROR;
+	if ((v = tgotp_state_lock(st, NULL, &lock)) != TGOTP_STATE_OK)
+		return v;
 	len = tgotp_state_read(st, "flood", st->buf, sizeof(st->buf));
 	if (len == -ENOENT)
 		goto out;
@@ -217,22 +218,25 @@ enum tgotp_verdict tgotp_state_flood_check(struct tgotp_state *st, time_t now, t
 	if (now < *until)
 		v = TGOTP_STATE_LIMITED;
 out:
-	tgotp_state_unlock(st);
+	tgotp_state_unlock(lock);
 	return v;
 }
 
-void tgotp_state_flood_set(struct tgotp_state *st, time_t until)
+enum tgotp_verdict tgotp_state_flood_set(struct tgotp_state *st, time_t until)
 {
+	enum tgotp_verdict v;
 	time_t old = 0;
-	int len;
+	int len, lock;
 
-	if (tgotp_state_lock(st) < 0)
-		return;
+	if ((v = tgotp_state_lock(st, NULL, &lock)) != TGOTP_STATE_OK)
+		return v;
 	len = tgotp_state_read(st, "flood", st->buf, sizeof(st->buf));
 	if (len > 1 && st->buf[len - 1] == '\n' &&
 	    tgotp_state_parse_time(st->buf, st->buf + len - 1, &old) == 0 && old > until)
 		until = old;
 	snprintf(st->buf, sizeof(st->buf), "%lld\n", (long long)until);
-	tgotp_state_write(st, "flood", st->buf);
-	tgotp_state_unlock(st);
+	if (tgotp_state_write(st, "flood", st->buf) != 0)
+		v = TGOTP_STATE_ERROR;
+	tgotp_state_unlock(lock);
+	return v;
 }

@@ -1,6 +1,23 @@
-/* The state directory: opened safely, one lock, files replaced atomically,
- * user names encoded into file names. The limits are in limits.c, grace
- * periods in grace.c. */
+/* The state directory: opened safely, locks with a deadline, files
+ * replaced atomically, user names encoded into file names. The limits are
+ * in limits.c, grace periods in grace.c.
+ *
+ * On disk, state_dir (owned by root, mode 0700; every file root's, 0600):
+ *
+ *   file         contents               meaning
+ *   .lock        empty                  locked (flock) around each use of budget and flood
+ *   lock.<enc>   empty                  locked around each use of rate.<enc>, grace.<enc>
+ *   rate.<enc>   "<time>\n" ...         when codes were sent to the user (at most 1000)
+ *   grace.<enc>  "<time> <key>\n" ...   the user's verified logins, oldest first, at most
+ *                                       32; <key> = hex(user NUL service NUL rhost)
+ *   budget       "YYYY-MM-DD <n>\n"     <n> codes were sent on that UTC day
+ *   flood        "<time>\n"             no sending before then (a FLOOD_WAIT answer)
+ *   .tmp.<name>  as <name>              being written; renamed over <name> when complete
+ *
+ * <time> is Unix seconds in decimal. <enc> is tgotp_state_encode(user).
+ * An operation holds one lock at a time, waited for TGOTP_STATE_LOCK_MS at most.
+ * Lock files are never removed: a process could still hold the lock on
+ * the removed file while the next one locks a new file of the same name. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -9,6 +26,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -28,7 +46,11 @@ struct tgotp_state *tgotp_state_open(const char *dir, const struct tgotp_log *lo
 	if (!st)
 		return NULL;
 	st->log = log;
-	st->dirfd = st->lockfd = -1;
+	st->dirfd = -1;
+	st->lock_ms = TGOTP_STATE_LOCK_MS;
+	st->dir = strdup(dir);
+	if (!st->dir)
+		goto fail;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		tgotp_log(log, LOG_ERR, "%s: cannot create: %s", dir, strerror(errno));
 	st->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -42,12 +64,6 @@ struct tgotp_state *tgotp_state_open(const char *dir, const struct tgotp_log *lo
 			  dir);
 		goto fail;
 	}
-	st->lockfd = openat(st->dirfd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (st->lockfd < 0 || fstat(st->lockfd, &s) < 0 ||
-	    tgotp_file_unsafe(&s, TGOTP_FILE_SECRET)) {
-		tgotp_log(log, LOG_ERR, "%s/.lock: unusable lock file", dir);
-		goto fail;
-	}
 	return st;
 fail:
 	tgotp_state_close(st);
@@ -58,27 +74,97 @@ void tgotp_state_close(struct tgotp_state *st)
 {
 	if (!st)
 		return;
-	if (st->lockfd >= 0)
-		close(st->lockfd);
 	if (st->dirfd >= 0)
 		close(st->dirfd);
+	free(st->dir);
 	free(st);
 }
 
-int tgotp_state_lock(struct tgotp_state *st)
+static long long monotonic_ms(void)
 {
-	int r;
+	struct timespec t;
 
-	while ((r = flock(st->lockfd, LOCK_EX)) < 0 && errno == EINTR)
-		;
-	if (r < 0)
-		tgotp_log(st->log, LOG_ERR, "state: cannot lock: %s", strerror(errno));
-	return r;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-void tgotp_state_unlock(struct tgotp_state *st)
+/* flock(LOCK_EX) given up after ms: 0, -EWOULDBLOCK, or another -errno.
+ * SECURITY: a local user can stop their own sudo (SIGSTOP, Ctrl-Z) while
+ * it holds a lock; waiting for it without end would hang every login that
+ * needs the lock. No SIGALRM: the signals belong to the host program. */
+static int lock_within(int fd, long ms)
 {
-	flock(st->lockfd, LOCK_UN);
+	long long end = monotonic_ms() + ms;
+	unsigned n = (unsigned)getpid();
+	struct timespec pause = {0, 0};
+
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (monotonic_ms() >= end)
+			return -EWOULDBLOCK;
+		/* 10 to 20 ms, varied so that waiting logins do not retry in
+		 * step with each other */
+		pause.tv_nsec = (10 + (long)(n++ % 11)) * 1000000L;
+		nanosleep(&pause, NULL);
+	}
+}
+
+void tgotp_state_name(const struct tgotp_state *st, const char *prefix, const char *user,
+		      char out[TGOTP_STATE_NAME_MAX + 8])
+{
+	char enc[TGOTP_STATE_NAME_MAX + 1];
+
+	(void)st;
+	tgotp_state_encode(user, enc);
+	snprintf(out, TGOTP_STATE_NAME_MAX + 8, "%s%s", prefix, enc);
+}
+
+enum tgotp_verdict tgotp_state_lock(struct tgotp_state *st, const char *user, int *fd)
+{
+	char name[TGOTP_STATE_NAME_MAX + 8] = ".lock";
+	enum tgotp_verdict v = TGOTP_STATE_ERROR;
+	const char *why;
+	struct stat s;
+	int r;
+
+	if (user)
+		tgotp_state_name(st, "lock.", user, name);
+	*fd = openat(st->dirfd, name,
+		     O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+	if (*fd < 0 || fstat(*fd, &s) < 0)
+		why = strerror(errno);
+	else
+		why = tgotp_file_unsafe(&s, TGOTP_FILE_SECRET);
+	if (why) {
+		tgotp_log(st->log, LOG_ERR, "%s/%s: unusable lock file: %s", st->dir, name, why);
+		goto fail;
+	}
+	r = lock_within(*fd, st->lock_ms);
+	if (r == 0)
+		return TGOTP_STATE_OK;
+	if (r == -EWOULDBLOCK) {
+		tgotp_log(st->log, LOG_ERR,
+			  "%s/%s: lock not had within %ld ms: another process holds it (a "
+			  "stopped login?)",
+			  st->dir, name, st->lock_ms);
+		v = TGOTP_STATE_BUSY;
+	} else {
+		tgotp_log(st->log, LOG_ERR, "%s/%s: cannot lock: %s", st->dir, name, strerror(-r));
+	}
+fail:
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	return v;
+}
+
+void tgotp_state_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* the lock goes with the last descriptor */
 }
 
 void tgotp_state_encode(const char *key, char *out)

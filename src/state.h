@@ -1,6 +1,9 @@
 /* Abuse limits kept on disk under state_dir: codes per user per window,
  * codes per UTC day for the host, FLOOD_WAIT pauses and grace periods.
- * Every operation holds one flock on state_dir/.lock; files are replaced
+ * Each operation holds a lock for its read-modify-write: the user's own
+ * lock file for the user's files, a host-wide one for the host's counters
+ * (the layout is described in state.c). A lock not had within
+ * TGOTP_STATE_LOCK_MS is BUSY, never an unbounded wait. Files are replaced
  * atomically (write, fsync, rename). Anything odd fails closed: it can
  * never grant a login or allow unlimited sends. */
 #ifndef TGOTP_STATE_H
@@ -13,11 +16,14 @@
 #include "log.h"
 
 #define TGOTP_STATE_NAME_MAX 200
+#define TGOTP_STATE_LOCK_MS  2000 /* how long a lock is waited for */
 
 enum tgotp_verdict {
 	TGOTP_STATE_OK,
 	TGOTP_STATE_LIMITED, /* the limit is reached: nothing may be sent */
 	TGOTP_STATE_ERROR,   /* unusable state: logged; treat as not allowed */
+	TGOTP_STATE_BUSY,    /* a lock was held past the deadline (a stopped
+				login?): logged; nothing was read or changed */
 };
 
 struct tgotp_state;
@@ -32,28 +38,35 @@ void tgotp_state_close(struct tgotp_state *st);
  * out must hold TGOTP_STATE_NAME_MAX + 1 bytes. */
 void tgotp_state_encode(const char *key, char *out);
 
+/* Every operation below can end BUSY or ERROR (logged). The ones that
+ * record something after the fact (give back, flood_set, grace_record)
+ * report it for completeness: nothing was changed, which errs on the
+ * side of fewer sends and more codes asked. */
+
 /* LIMITED while a FLOOD_WAIT answer asks for a pause (*until is its end). */
 enum tgotp_verdict tgotp_state_flood_check(struct tgotp_state *st, time_t now, time_t *until);
-void tgotp_state_flood_set(struct tgotp_state *st, time_t until);
+enum tgotp_verdict tgotp_state_flood_set(struct tgotp_state *st, time_t until);
 
 /* Takes one of limit slots of user within window seconds. LIMITED with
  * *retry_after seconds when none is free. */
 enum tgotp_verdict tgotp_state_rate_take(struct tgotp_state *st, const char *user, long limit,
 					 long window, time_t now, long *retry_after);
 /* Gives back the slot taken at now (nothing was sent after all). */
-void tgotp_state_rate_give_back(struct tgotp_state *st, const char *user, time_t now);
+enum tgotp_verdict tgotp_state_rate_give_back(struct tgotp_state *st, const char *user, time_t now);
 
 /* Takes one of budget codes of the current UTC day (budget 0: no cap). */
 enum tgotp_verdict tgotp_state_budget_take(struct tgotp_state *st, long budget, time_t now);
-void tgotp_state_budget_give_back(struct tgotp_state *st, time_t now);
+enum tgotp_verdict tgotp_state_budget_give_back(struct tgotp_state *st, time_t now);
 
-/* Whether user + service + rhost verified a code less than period seconds
- * before now (the time of the verification is stored, not an end: a
- * shorter period in the configuration applies at once, and a clock that
- * went back does not stretch it). An empty rhost never matches. */
-bool tgotp_state_grace_check(struct tgotp_state *st, const char *user, const char *service,
-			     const char *rhost, time_t now, long period);
-void tgotp_state_grace_record(struct tgotp_state *st, const char *user, const char *service,
-			      const char *rhost, time_t now);
+/* *granted: whether user + service + rhost verified a code less than
+ * period seconds before now (the time of the verification is stored, not
+ * an end: a shorter period in the configuration applies at once, and a
+ * clock that went back does not stretch it). An empty rhost never
+ * matches. *granted is false unless the result is OK. */
+enum tgotp_verdict tgotp_state_grace_check(struct tgotp_state *st, const char *user,
+					   const char *service, const char *rhost, time_t now,
+					   long period, bool *granted);
+enum tgotp_verdict tgotp_state_grace_record(struct tgotp_state *st, const char *user,
+					    const char *service, const char *rhost, time_t now);
 
 #endif

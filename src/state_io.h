@@ -1,4 +1,4 @@
-/* Internals shared by the state files (state.c: directory, files, lock;
+/* Internals shared by the state files (state.c: directory, files, locks;
  * limits.c: rate, budget, flood; grace.c: grace periods). Not an API. */
 #ifndef TGOTP_STATE_IO_H
 #define TGOTP_STATE_IO_H
@@ -19,16 +19,22 @@ struct stamps {
 
 struct tgotp_state {
 	int dirfd;
-	int lockfd; /* held (flock) for the duration of every operation */
+	char *dir; /* for the log */
 	const struct tgotp_log *log;
+	long lock_ms;		  /* TGOTP_STATE_LOCK_MS; tests shorten it */
 	char buf[STATE_FILE_MAX]; /* file contents, in and out */
 	struct stamps stamps;
 };
 
-/* Takes the state lock. -1 (logged) when it cannot be had: the caller
- * then treats the state as unusable. */
-int tgotp_state_lock(struct tgotp_state *st);
-void tgotp_state_unlock(struct tgotp_state *st);
+/* A file name: prefix then the encoded user (tgotp_state_encode). */
+void tgotp_state_name(const struct tgotp_state *st, const char *prefix, const char *user,
+		      char out[TGOTP_STATE_NAME_MAX + 8]);
+
+/* Takes the lock of user's files, or the host-wide lock when user is NULL,
+ * waiting at most st->lock_ms. OK with *fd to pass to tgotp_state_unlock;
+ * BUSY or ERROR (logged) when it cannot be had. */
+enum tgotp_verdict tgotp_state_lock(struct tgotp_state *st, const char *user, int *fd);
+void tgotp_state_unlock(int fd);
 
 /* Reads name into buf (cap bytes, NUL-terminated). Returns the length,
  * -ENOENT, or another negative errno for a file that is not ours. */

@@ -1,5 +1,5 @@
-/* State file names and limits, on a private directory (root only: the
- * state must be root-owned). */
+/* State file names, limits and locks, on a private directory (root only:
+ * the state must be root-owned). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,9 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "../lock_holder.h"
 #include "state.h"
+#include "state_io.h"
 
 static char dir[64];
 
@@ -36,6 +41,17 @@ static struct tgotp_state *open_fresh(void)
 {
 	remove_dir();
 	return tgotp_state_open(dir, &log_);
+}
+
+/* The grace verdict, which must be OK here. */
+static bool grace(struct tgotp_state *st, const char *user, const char *service, const char *rhost,
+		  time_t now, long period)
+{
+	bool granted = true;
+
+	assert_int_equal(tgotp_state_grace_check(st, user, service, rhost, now, period, &granted),
+			 TGOTP_STATE_OK);
+	return granted;
 }
 
 static void encode_keeps_safe_names(void **state)
@@ -126,19 +142,19 @@ static void grace_is_exact(void **state)
 
 	(void)state;
 	tgotp_state_grace_record(st, "u", "sshd", "10.0.0.1", now);
-	assert_true(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.1", now + 59, 60));
-	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.1", now + 60, 60));
-	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.1", now + 30, 30));
-	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.1", now - 10, 60));
-	assert_false(tgotp_state_grace_check(st, "u", "sudo", "10.0.0.1", now, 60));
-	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.10", now, 60));
-	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.", now, 60));
-	assert_false(tgotp_state_grace_check(st, "v", "sshd", "10.0.0.1", now, 60));
+	assert_true(grace(st, "u", "sshd", "10.0.0.1", now + 59, 60));
+	assert_false(grace(st, "u", "sshd", "10.0.0.1", now + 60, 60));
+	assert_false(grace(st, "u", "sshd", "10.0.0.1", now + 30, 30));
+	assert_false(grace(st, "u", "sshd", "10.0.0.1", now - 10, 60));
+	assert_false(grace(st, "u", "sudo", "10.0.0.1", now, 60));
+	assert_false(grace(st, "u", "sshd", "10.0.0.10", now, 60));
+	assert_false(grace(st, "u", "sshd", "10.0.0.", now, 60));
+	assert_false(grace(st, "v", "sshd", "10.0.0.1", now, 60));
 	tgotp_state_grace_record(st, "u", "sshd", "", now);
-	assert_false(tgotp_state_grace_check(st, "u", "sshd", "", now, 60));
+	assert_false(grace(st, "u", "sshd", "", now, 60));
 	/* fields cannot run into each other */
 	tgotp_state_grace_record(st, "u", "ab", "c", now);
-	assert_false(tgotp_state_grace_check(st, "u", "a", "bc", now, 60));
+	assert_false(grace(st, "u", "a", "bc", now, 60));
 	tgotp_state_close(st);
 }
 
@@ -155,10 +171,10 @@ static void grace_keeps_the_newest(void **state)
 		snprintf(host, sizeof(host), "10.0.0.%d", i);
 		tgotp_state_grace_record(st, "u", "sshd", host, now);
 	}
-	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.0", now, 60));
-	assert_false(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.7", now, 60));
-	assert_true(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.8", now, 60));
-	assert_true(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.39", now, 60));
+	assert_false(grace(st, "u", "sshd", "10.0.0.0", now, 60));
+	assert_false(grace(st, "u", "sshd", "10.0.0.7", now, 60));
+	assert_true(grace(st, "u", "sshd", "10.0.0.8", now, 60));
+	assert_true(grace(st, "u", "sshd", "10.0.0.39", now, 60));
 	tgotp_state_close(st);
 }
 
@@ -174,6 +190,127 @@ static void flood_far_ahead_is_capped(void **state)
 	tgotp_state_close(st);
 }
 
+/* ---- locks */
+
+static pid_t holder = -1;
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Starts a process that holds the lock file name of the state directory
+ * until release_lock kills it. */
+static void hold_lock(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	holder = lock_holder_start(path);
+	assert_true(holder > 0);
+}
+
+static int release_lock(void **state)
+{
+	(void)state;
+	if (holder > 0) {
+		kill(holder, SIGKILL);
+		waitpid(holder, NULL, 0);
+	}
+	holder = -1;
+	return 0;
+}
+
+/* A held lock of one user ends that user's operations BUSY after the
+ * deadline, and nobody else's. */
+static void user_lock_has_a_deadline(void **state)
+{
+	struct tgotp_state *st = open_fresh();
+	time_t now = time(NULL), until;
+	bool granted = true;
+	double t0, busy, other;
+	long retry;
+
+	(void)state;
+	assert_non_null(st);
+	tgotp_state_grace_record(st, "u", "sshd", "10.0.0.1", now);
+	hold_lock("lock.u");
+	t0 = now_s();
+	assert_int_equal(tgotp_state_rate_take(st, "u", 5, 100, now, &retry), TGOTP_STATE_BUSY);
+	busy = now_s() - t0;
+	t0 = now_s();
+	assert_int_equal(tgotp_state_rate_take(st, "v", 5, 100, now, &retry), TGOTP_STATE_OK);
+	assert_int_equal(tgotp_state_budget_take(st, 5, now), TGOTP_STATE_OK);
+	assert_int_equal(tgotp_state_flood_check(st, now, &until), TGOTP_STATE_OK);
+	other = now_s() - t0;
+	printf("user lock held: BUSY after %.3f s; another user's operations took %.3f s\n", busy,
+	       other);
+	assert_true(busy > TGOTP_STATE_LOCK_MS / 1000.0 - 0.01 && busy < 3.0);
+	assert_true(other < 0.5);
+	st->lock_ms = 50; /* the other entry points: a short wait will do */
+	assert_int_equal(tgotp_state_grace_check(st, "u", "sshd", "10.0.0.1", now, 60, &granted),
+			 TGOTP_STATE_BUSY);
+	assert_false(granted); /* SECURITY: busy is never a grace */
+	assert_int_equal(tgotp_state_grace_record(st, "u", "sshd", "10.0.0.2", now),
+			 TGOTP_STATE_BUSY);
+	assert_int_equal(tgotp_state_rate_give_back(st, "u", now), TGOTP_STATE_BUSY);
+	release_lock(NULL);
+	assert_int_equal(tgotp_state_rate_take(st, "u", 5, 100, now, &retry), TGOTP_STATE_OK);
+	assert_true(grace(st, "u", "sshd", "10.0.0.1", now, 60));
+	tgotp_state_close(st);
+}
+
+/* A held host-wide lock ends the host-wide operations BUSY after the
+ * deadline; the users' own files stay usable. */
+static void host_lock_has_a_deadline(void **state)
+{
+	struct tgotp_state *st = open_fresh();
+	time_t now = time(NULL), until;
+	double t0, busy;
+	long retry;
+
+	(void)state;
+	assert_non_null(st);
+	hold_lock(".lock");
+	t0 = now_s();
+	assert_int_equal(tgotp_state_budget_take(st, 5, now), TGOTP_STATE_BUSY);
+	busy = now_s() - t0;
+	printf("host lock held: BUSY after %.3f s\n", busy);
+	assert_true(busy > TGOTP_STATE_LOCK_MS / 1000.0 - 0.01 && busy < 3.0);
+	st->lock_ms = 50;
+	assert_int_equal(tgotp_state_flood_check(st, now, &until), TGOTP_STATE_BUSY);
+	assert_int_equal(tgotp_state_flood_set(st, now + 10), TGOTP_STATE_BUSY);
+	assert_int_equal(tgotp_state_budget_give_back(st, now), TGOTP_STATE_BUSY);
+	assert_int_equal(tgotp_state_rate_take(st, "u", 5, 100, now, &retry), TGOTP_STATE_OK);
+	assert_int_equal(tgotp_state_grace_record(st, "u", "sshd", "10.0.0.1", now),
+			 TGOTP_STATE_OK);
+	release_lock(NULL);
+	assert_int_equal(tgotp_state_budget_take(st, 5, now), TGOTP_STATE_OK);
+	tgotp_state_close(st);
+}
+
+/* Lock files are opened like the state files: root's, no symlinks. */
+static void foreign_lock_file_is_refused(void **state)
+{
+	struct tgotp_state *st = open_fresh();
+	char path[256];
+	long retry;
+
+	(void)state;
+	assert_non_null(st);
+	snprintf(path, sizeof(path), "%s/lock.u", dir);
+	assert_int_equal(symlink("/etc/passwd", path), 0);
+	assert_int_equal(tgotp_state_rate_take(st, "u", 5, 100, 1000, &retry), TGOTP_STATE_ERROR);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(tgotp_state_rate_take(st, "u", 5, 100, 1000, &retry), TGOTP_STATE_OK);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(tgotp_state_rate_take(st, "u", 5, 100, 1000, &retry), TGOTP_STATE_ERROR);
+	tgotp_state_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +322,9 @@ int main(void)
 	    cmocka_unit_test(grace_is_exact),
 	    cmocka_unit_test(grace_keeps_the_newest),
 	    cmocka_unit_test(flood_far_ahead_is_capped),
+	    cmocka_unit_test_teardown(user_lock_has_a_deadline, release_lock),
+	    cmocka_unit_test_teardown(host_lock_has_a_deadline, release_lock),
+	    cmocka_unit_test(foreign_lock_file_is_refused),
 	};
 	int rc;
 
