@@ -1,9 +1,7 @@
 /* Grace periods: who verified a code from where, and when. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "state.h"
 #include "state_io.h"
@@ -40,7 +38,7 @@ static int grace_key(const char *user, const char *service, const char *rhost, c
 	return 0;
 }
 
-/* Calls fn for each "until key" line of the grace file in st->buf.
+/* Calls fn for each "time key" line of a user's section in text.
  * Returns -1 when a line is malformed. */
 static int each_grace(char *text, int (*fn)(time_t until, const char *key, void *arg), void *arg)
 {
@@ -89,11 +87,12 @@ enum tgotp_verdict tgotp_state_grace_check(struct tgotp_state *st, const char *u
 	tgotp_state_name(st, "grace.", user, name);
 	if ((v = tgotp_state_lock(st, user, &lock)) != TGOTP_STATE_OK)
 		return v;
-	if (tgotp_state_read(st, name, st->buf, sizeof(st->buf)) >= 0) {
+	if (tgotp_state_read_user(st, name, user) >= 0) {
 		r = each_grace(st->buf, grace_matches, &m);
 		if (r < 0) {
-			tgotp_log(st->log, LOG_ERR, "state file %s is corrupt: removed", name);
-			unlinkat(st->dirfd, name, 0);
+			tgotp_log(st->log, LOG_ERR,
+				  "state file %s: the user's lines are corrupt: removed", name);
+			tgotp_state_write_user(st, name, user, "");
 		}
 		*granted = r == 1;
 	}
@@ -156,7 +155,7 @@ enum tgotp_verdict tgotp_state_grace_record(struct tgotp_state *st, const char *
 	out[0] = '\0';
 	if ((v = tgotp_state_lock(st, user, &lock)) != TGOTP_STATE_OK)
 		goto done;
-	if (tgotp_state_read(st, name, st->buf, sizeof(st->buf)) >= 0) {
+	if (tgotp_state_read_user(st, name, user) >= 0) {
 		memcpy(copy, st->buf, sizeof(st->buf)); /* each_grace cuts lines */
 		if (each_grace(st->buf, grace_keep, &k) == 0) {
 			k.out = out;
@@ -165,7 +164,7 @@ enum tgotp_verdict tgotp_state_grace_record(struct tgotp_state *st, const char *
 		} /* else corrupt: start again */
 	}
 	snprintf(out + k.o, STATE_FILE_MAX - k.o, "%lld %s\n", (long long)now, key);
-	if (tgotp_state_write(st, name, out) != 0)
+	if (tgotp_state_write_user(st, name, user, out) != 0)
 		v = TGOTP_STATE_ERROR;
 	tgotp_state_unlock(lock);
 done:

@@ -10,19 +10,17 @@
 
 /* ---- codes per user per window */
 
-/* Loads the stamps of name still inside the window. Returns 0, 1 when the
- * file is corrupt, or -1 when it cannot be used. */
-static int load_stamps(struct tgotp_state *st, const char *name, struct stamps *s, time_t now,
-		       long window)
+/* Loads the stamps of user (in file name) still inside the window.
+ * Returns 0, 1 when the user's lines are corrupt, or -1 when the file
+ * cannot be used. */
+static int load_stamps(struct tgotp_state *st, const char *name, const char *user, struct stamps *s,
+		       time_t now, long window)
 {
 	char *p, *nl;
 	time_t t;
-	int len = tgotp_state_read(st, name, st->buf, sizeof(st->buf));
 
 	s->n = 0;
-	if (len == -ENOENT)
-		return 0;
-	if (len < 0)
+	if (tgotp_state_read_user(st, name, user) < 0)
 		return -1;
 	for (p = st->buf; *p; p = nl + 1) {
 		nl = strchr(p, '\n');
@@ -36,7 +34,9 @@ static int load_stamps(struct tgotp_state *st, const char *name, struct stamps *
 	return 0;
 }
 
-static int save_stamps(struct tgotp_state *st, const char *name, const struct stamps *s)
+/* Writes the stamps of user back, beside the other users' of the file. */
+static int save_stamps(struct tgotp_state *st, const char *name, const char *user,
+		       const struct stamps *s)
 {
 	size_t o = 0;
 	int i;
@@ -45,7 +45,7 @@ static int save_stamps(struct tgotp_state *st, const char *name, const struct st
 	for (i = 0; i < s->n && o < sizeof(st->buf) - 24; i++)
 		o += (size_t)snprintf(st->buf + o, sizeof(st->buf) - o, "%lld\n",
 				      (long long)s->t[i]);
-	return tgotp_state_write(st, name, st->buf);
+	return tgotp_state_write_user(st, name, user, st->buf);
 }
 
 enum tgotp_verdict tgotp_state_rate_take(struct tgotp_state *st, const char *user, long limit,
@@ -62,7 +62,7 @@ enum tgotp_verdict tgotp_state_rate_take(struct tgotp_state *st, const char *use
 	if ((v = tgotp_state_lock(st, user, &lock)) != TGOTP_STATE_OK)
 		return v;
 	v = TGOTP_STATE_ERROR;
-	r = load_stamps(st, name, s, now, window);
+	r = load_stamps(st, name, user, s, now, window);
 	if (r < 0)
 		goto out;
 	if (r > 0) {
@@ -78,11 +78,11 @@ enum tgotp_verdict tgotp_state_rate_take(struct tgotp_state *st, const char *use
 		*retry_after = (long)(oldest + window - now);
 		v = TGOTP_STATE_LIMITED;
 		if (r > 0)
-			save_stamps(st, name, s);
+			save_stamps(st, name, user, s);
 		goto out;
 	}
 	s->t[s->n++] = now;
-	v = save_stamps(st, name, s) == 0 ? TGOTP_STATE_OK : TGOTP_STATE_ERROR;
+	v = save_stamps(st, name, user, s) == 0 ? TGOTP_STATE_OK : TGOTP_STATE_ERROR;
 out:
 	tgotp_state_unlock(lock);
 	return v;
@@ -98,13 +98,13 @@ enum tgotp_verdict tgotp_state_rate_give_back(struct tgotp_state *st, const char
 	tgotp_state_name(st, "rate.", user, name);
 	if ((v = tgotp_state_lock(st, user, &lock)) != TGOTP_STATE_OK)
 		return v;
-	if (load_stamps(st, name, s, now, 86400 * 365) != 0)
+	if (load_stamps(st, name, user, s, now, 86400 * 365) != 0)
 		v = TGOTP_STATE_ERROR;
 	for (i = s->n - 1; v == TGOTP_STATE_OK && i >= 0 && s->t[i] != now; i--)
 		;
 	if (v == TGOTP_STATE_OK && i >= 0) {
 		s->t[i] = s->t[--s->n];
-		if (save_stamps(st, name, s) != 0)
+		if (save_stamps(st, name, user, s) != 0)
 			v = TGOTP_STATE_ERROR;
 	}
 	tgotp_state_unlock(lock);

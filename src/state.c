@@ -4,17 +4,25 @@
  *
  * On disk, state_dir (owned by root, mode 0700; every file root's, 0600):
  *
- *   file         contents               meaning
- *   .lock        empty                  locked (flock) around each use of budget and flood
- *   lock.<enc>   empty                  locked around each use of rate.<enc>, grace.<enc>
- *   rate.<enc>   "<time>\n" ...         when codes were sent to the user (at most 1000)
- *   grace.<enc>  "<time> <key>\n" ...   the user's verified logins, oldest first, at most
- *                                       32; <key> = hex(user NUL service NUL rhost)
- *   budget       "YYYY-MM-DD <n>\n"     <n> codes were sent on that UTC day
- *   flood        "<time>\n"             no sending before then (a FLOOD_WAIT answer)
- *   .tmp.<name>  as <name>              being written; renamed over <name> when complete
+ *   .lock        empty: locked (flock) around each use of budget and flood
+ *   lock.<enc>   empty: locked around each use of rate.<enc> and grace.<enc>
+ *   rate.<enc>   for each user: "user <esc>\n" then "<time>\n" ...
+ *                when codes were sent to the user (at most 1000)
+ *   grace.<enc>  for each user: "user <esc>\n" then "<time> <key>\n" ...
+ *                the user's verified logins, oldest first, at most 32;
+ *                <key> = hex(user NUL service NUL rhost)
+ *   budget       "YYYY-MM-DD <n>\n": <n> codes were sent on that UTC day
+ *   flood        "<time>\n": no sending before then (a FLOOD_WAIT answer)
+ *   .tmp.<name>  <name> being written; renamed over it when complete
  *
- * <time> is Unix seconds in decimal. <enc> is tgotp_state_encode(user).
+ * <time> is Unix seconds in decimal. <enc> is tgotp_state_encode(user):
+ * bytes outside [A-Za-z0-9_-] as %XX, or, when that is longer than
+ * TGOTP_STATE_NAME_MAX, "%%" and a 64-bit FNV-1a hash in hex: a bucket
+ * that different users can share. <esc> is the same escaping, never
+ * hashed; each user of a bucket has a section of their own, and counts are
+ * never shared. Lines before the first "user" line (older versions wrote
+ * none) are taken as the reader's own: a count shared by mistake can only
+ * be too high, and grace keys name their user.
  * An operation holds one lock at a time, waited for TGOTP_STATE_LOCK_MS at most.
  * Lock files are never removed: a process could still hold the lock on
  * the removed file while the next one locks a new file of the same name. */
@@ -48,6 +56,7 @@ struct tgotp_state *tgotp_state_open(const char *dir, const struct tgotp_log *lo
 	st->log = log;
 	st->dirfd = -1;
 	st->lock_ms = TGOTP_STATE_LOCK_MS;
+	st->hash_mask = UINT64_MAX;
 	st->dir = strdup(dir);
 	if (!st->dir)
 		goto fail;
@@ -112,16 +121,6 @@ static int lock_within(int fd, long ms)
 	}
 }
 
-void tgotp_state_name(const struct tgotp_state *st, const char *prefix, const char *user,
-		      char out[TGOTP_STATE_NAME_MAX + 8])
-{
-	char enc[TGOTP_STATE_NAME_MAX + 1];
-
-	(void)st;
-	tgotp_state_encode(user, enc);
-	snprintf(out, TGOTP_STATE_NAME_MAX + 8, "%s%s", prefix, enc);
-}
-
 enum tgotp_verdict tgotp_state_lock(struct tgotp_state *st, const char *user, int *fd)
 {
 	char name[TGOTP_STATE_NAME_MAX + 8] = ".lock";
@@ -167,22 +166,22 @@ void tgotp_state_unlock(int fd)
 		close(fd); /* the lock goes with the last descriptor */
 }
 
-void tgotp_state_encode(const char *key, char *out)
+/* key with bytes outside [A-Za-z0-9_-] written as %XX, into out as far as
+ * cap allows (NUL-terminated when it all fits). Returns its full length. */
+static size_t escape(const char *key, char *out, size_t cap)
 {
 	static const char hex[] = "0123456789abcdef";
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
 	const unsigned char *p;
 	size_t o = 0;
 
 	for (p = (const unsigned char *)key; *p; p++) {
-		h = (h ^ *p) * 0x100000001b3ULL;
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-') {
-			if (o < TGOTP_STATE_NAME_MAX)
+			if (o + 1 < cap)
 				out[o] = (char)*p;
 			o++;
 		} else {
-			if (o + 2 < TGOTP_STATE_NAME_MAX) {
+			if (o + 3 < cap) {
 				out[o] = '%';
 				out[o + 1] = hex[*p >> 4];
 				out[o + 2] = hex[*p & 15];
@@ -190,10 +189,36 @@ void tgotp_state_encode(const char *key, char *out)
 			o += 3;
 		}
 	}
-	if (o <= TGOTP_STATE_NAME_MAX)
+	if (o < cap)
 		out[o] = '\0';
-	else /* a bucket: the files keep the full key inside */
-		snprintf(out, TGOTP_STATE_NAME_MAX + 1, "%%%%%016llx", (unsigned long long)h);
+	return o;
+}
+
+static void encode(const char *key, char *out, uint64_t mask)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+	const unsigned char *p;
+
+	if (escape(key, out, TGOTP_STATE_NAME_MAX + 1) <= TGOTP_STATE_NAME_MAX)
+		return;
+	for (p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	/* a bucket: the files keep the full name inside */
+	snprintf(out, TGOTP_STATE_NAME_MAX + 1, "%%%%%016llx", (unsigned long long)(h & mask));
+}
+
+void tgotp_state_encode(const char *key, char *out)
+{
+	encode(key, out, UINT64_MAX);
+}
+
+void tgotp_state_name(const struct tgotp_state *st, const char *prefix, const char *user,
+		      char out[TGOTP_STATE_NAME_MAX + 8])
+{
+	char enc[TGOTP_STATE_NAME_MAX + 1];
+
+	encode(user, enc, st->hash_mask);
+	snprintf(out, TGOTP_STATE_NAME_MAX + 8, "%s%s", prefix, enc);
 }
 
 int tgotp_state_read(struct tgotp_state *st, const char *name, char *buf, size_t cap)
@@ -220,11 +245,17 @@ out:
 	return ret;
 }
 
-int tgotp_state_write(struct tgotp_state *st, const char *name, const char *text)
+struct part {
+	const char *p;
+	size_t len;
+};
+
+static int write_parts(struct tgotp_state *st, const char *name, const struct part *part,
+		       int nparts)
 {
 	char tmp[TGOTP_STATE_NAME_MAX + 16];
-	size_t len = strlen(text);
-	int fd, ok;
+	bool ok = true;
+	int fd, i;
 
 	snprintf(tmp, sizeof(tmp), ".tmp.%s", name);
 	unlinkat(st->dirfd, tmp, 0);
@@ -234,13 +265,106 @@ int tgotp_state_write(struct tgotp_state *st, const char *name, const char *text
 			  strerror(errno));
 		return -1;
 	}
-	ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+	for (i = 0; i < nparts && ok; i++)
+		ok = write(fd, part[i].p, part[i].len) == (ssize_t)part[i].len;
+	ok = ok && fsync(fd) == 0;
 	ok = close(fd) == 0 && ok;
 	if (ok && renameat(st->dirfd, tmp, st->dirfd, name) == 0)
 		return 0;
 	tgotp_log(st->log, LOG_ERR, "state file %s: cannot write: %s", name, strerror(errno));
 	unlinkat(st->dirfd, tmp, 0);
 	return -1;
+}
+
+int tgotp_state_write(struct tgotp_state *st, const char *name, const char *text)
+{
+	struct part p = {text, strlen(text)};
+
+	return write_parts(st, name, &p, 1);
+}
+
+/* ---- users' sections of a per-user file */
+
+#define SECTION_HEAD_MAX (sizeof("user \n") + 3 * STATE_USER_MAX)
+
+/* The line that opens user's section, "user <esc>\n"; -1 when too long. */
+static int section_head(const char *user, char out[SECTION_HEAD_MAX])
+{
+	size_t n;
+
+	memcpy(out, "user ", 5);
+	n = escape(user, out + 5, SECTION_HEAD_MAX - 6);
+	if (n >= SECTION_HEAD_MAX - 6)
+		return -1;
+	memcpy(out + 5 + n, "\n", 2);
+	return 0;
+}
+
+int tgotp_state_read_user(struct tgotp_state *st, const char *name, const char *user)
+{
+	char head[SECTION_HEAD_MAX], *p, *w = st->buf, *nl;
+	bool own = true; /* lines before any "user" line: an older version's */
+	size_t n, head_len;
+	int len;
+
+	st->buf[0] = st->others[0] = '\0';
+	st->others_len = 0;
+	if (section_head(user, head) < 0) {
+		tgotp_log(st->log, LOG_ERR, "state file %s: user name longer than %d bytes", name,
+			  STATE_USER_MAX);
+		return -ENAMETOOLONG;
+	}
+	head_len = strlen(head);
+	len = tgotp_state_read(st, name, st->buf, sizeof(st->buf));
+	if (len < 0)
+		return len == -ENOENT ? 0 : len;
+	/* user's lines move to the front of buf (never past where they are
+	 * read from); the others' lines, their "user" lines included, are
+	 * copied to others as they are */
+	for (p = st->buf; *p; p += n) {
+		nl = strchr(p, '\n');
+		n = nl ? (size_t)(nl + 1 - p) : strlen(p);
+		if (strncmp(p, "user ", 5) == 0) {
+			own = n == head_len && memcmp(p, head, n) == 0;
+			if (own)
+				continue;
+		}
+		if (own) {
+			memmove(w, p, n);
+			w += n;
+		} else {
+			memcpy(st->others + st->others_len, p, n);
+			st->others_len += n;
+		}
+	}
+	*w = '\0';
+	st->others[st->others_len] = '\0';
+	return (int)(w - st->buf);
+}
+
+int tgotp_state_write_user(struct tgotp_state *st, const char *name, const char *user,
+			   const char *text)
+{
+	char head[SECTION_HEAD_MAX];
+	struct part p[3];
+	size_t len = strlen(text);
+	int n = 0;
+
+	if (section_head(user, head) < 0)
+		return -1;
+	if (len > 0) {
+		p[n++] = (struct part){head, strlen(head)};
+		p[n++] = (struct part){text, len};
+	}
+	p[n++] = (struct part){st->others, st->others_len};
+	/* a file larger than tgotp_state_read accepts would make the state
+	 * of every user of the bucket unusable */
+	if (strlen(head) + len + st->others_len >= STATE_FILE_MAX) {
+		tgotp_log(st->log, LOG_ERR, "state file %s: would grow past %d bytes: not written",
+			  name, STATE_FILE_MAX);
+		return -1;
+	}
+	return write_parts(st, name, p, n);
 }
 
 int tgotp_state_parse_time(const char *s, const char *end, time_t *out)

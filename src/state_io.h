@@ -1,16 +1,19 @@
-/* Internals shared by the state files (state.c: directory, files, locks;
- * limits.c: rate, budget, flood; grace.c: grace periods). Not an API. */
+/* Internals shared by the state files (state.c: directory, files, locks,
+ * users' sections; limits.c: rate, budget, flood; grace.c: grace periods).
+ * Not an API. */
 #ifndef TGOTP_STATE_IO_H
 #define TGOTP_STATE_IO_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "state.h"
 
 #define STATE_FILE_MAX (64 * 1024)
 #define MAX_STAMPS     1000
+#define STATE_USER_MAX 256 /* the longest user name that has state */
 
 struct stamps {
 	time_t t[MAX_STAMPS];
@@ -21,12 +24,19 @@ struct tgotp_state {
 	int dirfd;
 	char *dir; /* for the log */
 	const struct tgotp_log *log;
-	long lock_ms;		  /* TGOTP_STATE_LOCK_MS; tests shorten it */
-	char buf[STATE_FILE_MAX]; /* file contents, in and out */
+	/* Test hooks: locks are waited for lock_ms (TGOTP_STATE_LOCK_MS), and
+	 * the bucket hash of long names is ANDed with hash_mask (all ones; 0
+	 * puts every long name into one bucket). */
+	long lock_ms;
+	uint64_t hash_mask;
+	char buf[STATE_FILE_MAX];    /* file contents, in and out */
+	char others[STATE_FILE_MAX]; /* the other users' part of a per-user file */
+	size_t others_len;
 	struct stamps stamps;
 };
 
-/* A file name: prefix then the encoded user (tgotp_state_encode). */
+/* A file name: prefix then the encoded user (tgotp_state_encode, with
+ * st->hash_mask). */
 void tgotp_state_name(const struct tgotp_state *st, const char *prefix, const char *user,
 		      char out[TGOTP_STATE_NAME_MAX + 8]);
 
@@ -42,6 +52,19 @@ int tgotp_state_read(struct tgotp_state *st, const char *name, char *buf, size_t
 
 /* Replaces name with text atomically: write, fsync, rename. */
 int tgotp_state_write(struct tgotp_state *st, const char *name, const char *text);
+
+/* Per-user files (rate.*, grace.*) hold a section for each user, since
+ * long names share a file when they fall into the same hash bucket.
+ * Reads the lines of user's section into st->buf, NUL-terminated, and the
+ * other users' sections into st->others. Returns the length in st->buf (0
+ * when there is no file), or a negative errno for a file that is not ours
+ * or a user name too long to record (logged). */
+int tgotp_state_read_user(struct tgotp_state *st, const char *name, const char *user);
+/* Replaces name with user's section holding text (none when text is
+ * empty), followed by the other sections as tgotp_state_read_user found
+ * them. */
+int tgotp_state_write_user(struct tgotp_state *st, const char *name, const char *user,
+			   const char *text);
 
 /* Parses a decimal number that must fill [s, end). */
 int tgotp_state_parse_time(const char *s, const char *end, time_t *out);

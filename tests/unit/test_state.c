@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,155 @@ static void flood_far_ahead_is_capped(void **state)
 	tgotp_state_close(st);
 }
 
+/* ---- users' sections */
+
+static void read_state_file(const char *name, char *out, size_t len)
+{
+	char path[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(out, 1, len - 1, f);
+	out[n] = '\0';
+	fclose(f);
+}
+
+static void write_state_file(const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+static int count_files(const char *prefix)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	closedir(d);
+	return n;
+}
+
+/* The file names the full user name, escaped so that it cannot break the
+ * format. */
+static void files_name_their_user(void **state)
+{
+	struct tgotp_state *st = open_fresh();
+	char text[256];
+	long retry;
+
+	(void)state;
+	assert_int_equal(tgotp_state_rate_take(st, "u", 5, 100, 1000, &retry), TGOTP_STATE_OK);
+	read_state_file("rate.u", text, sizeof(text));
+	assert_string_equal(text, "user u\n1000\n");
+	assert_int_equal(tgotp_state_rate_take(st, "a b\nuser c", 5, 100, 1000, &retry),
+			 TGOTP_STATE_OK);
+	read_state_file("rate.a%20b%0auser%20c", text, sizeof(text));
+	assert_string_equal(text, "user a%20b%0auser%20c\n1000\n");
+	tgotp_state_close(st);
+}
+
+/* Two names in one hash bucket share a file, never a count. */
+static void bucket_keeps_users_apart(void **state)
+{
+	struct tgotp_state *st = open_fresh();
+	char a[251], b[251], na[TGOTP_STATE_NAME_MAX + 8], nb[TGOTP_STATE_NAME_MAX + 8];
+	char host[32];
+	time_t now = time(NULL);
+	long retry;
+	int i;
+
+	(void)state;
+	assert_non_null(st);
+	st->hash_mask = 0; /* every long name in one bucket (grace takes up to 255 bytes) */
+	memset(a, 'x', sizeof(a) - 1);
+	a[sizeof(a) - 1] = '\0';
+	memcpy(b, a, sizeof(a));
+	b[10] = 'y';
+	tgotp_state_name(st, "rate.", a, na);
+	tgotp_state_name(st, "rate.", b, nb);
+	assert_string_equal(na, nb);
+	assert_string_equal(na, "rate.%%0000000000000000");
+
+	assert_int_equal(tgotp_state_rate_take(st, a, 2, 100, 1000, &retry), TGOTP_STATE_OK);
+	assert_int_equal(tgotp_state_rate_take(st, a, 2, 100, 1001, &retry), TGOTP_STATE_OK);
+	assert_int_equal(tgotp_state_rate_take(st, a, 2, 100, 1002, &retry), TGOTP_STATE_LIMITED);
+	assert_int_equal(tgotp_state_rate_take(st, b, 2, 100, 1003, &retry), TGOTP_STATE_OK);
+	assert_int_equal(tgotp_state_rate_take(st, b, 2, 100, 1004, &retry), TGOTP_STATE_OK);
+	assert_int_equal(tgotp_state_rate_take(st, b, 2, 100, 1005, &retry), TGOTP_STATE_LIMITED);
+	assert_int_equal(count_files("rate."), 1);
+	/* a slot given back returns to its own user only */
+	assert_int_equal(tgotp_state_rate_give_back(st, b, 1004), TGOTP_STATE_OK);
+	assert_int_equal(tgotp_state_rate_take(st, a, 2, 100, 1006, &retry), TGOTP_STATE_LIMITED);
+	assert_int_equal(retry, 94);
+	assert_int_equal(tgotp_state_rate_take(st, b, 2, 100, 1006, &retry), TGOTP_STATE_OK);
+
+	tgotp_state_grace_record(st, a, "sshd", "10.0.0.1", now);
+	assert_true(grace(st, a, "sshd", "10.0.0.1", now, 60));
+	assert_false(grace(st, b, "sshd", "10.0.0.1", now, 60));
+	/* b's logins never push a's out of the file */
+	for (i = 0; i < 40; i++) {
+		snprintf(host, sizeof(host), "10.0.1.%d", i);
+		assert_int_equal(tgotp_state_grace_record(st, b, "sshd", host, now),
+				 TGOTP_STATE_OK);
+	}
+	assert_true(grace(st, a, "sshd", "10.0.0.1", now, 60));
+	assert_true(grace(st, b, "sshd", "10.0.1.39", now, 60));
+	assert_int_equal(count_files("grace."), 1);
+	tgotp_state_close(st);
+}
+
+/* A file written before users had sections is the reader's own: its
+ * count is kept, and rewritten with a section. */
+static void file_without_sections_is_the_readers(void **state)
+{
+	struct tgotp_state *st = open_fresh();
+	char text[256];
+	long retry;
+
+	(void)state;
+	write_state_file("rate.u", "1000\n1010\n");
+	assert_int_equal(tgotp_state_rate_take(st, "u", 2, 100, 1020, &retry), TGOTP_STATE_LIMITED);
+	assert_int_equal(tgotp_state_rate_take(st, "u", 3, 100, 1020, &retry), TGOTP_STATE_OK);
+	read_state_file("rate.u", text, sizeof(text));
+	assert_string_equal(text, "user u\n1000\n1010\n1020\n");
+	tgotp_state_close(st);
+}
+
+/* Corrupt lines of one user cost that user, not the others of the file. */
+static void corrupt_section_stays_with_its_user(void **state)
+{
+	struct tgotp_state *st = open_fresh();
+	char text[256];
+	time_t now = time(NULL);
+	long retry;
+
+	(void)state;
+	snprintf(text, sizeof(text), "user v\n%lld 00\nuser u\nxyz\n", (long long)now);
+	write_state_file("grace.u", text);
+	assert_false(grace(st, "u", "sshd", "10.0.0.1", now, 60));
+	read_state_file("grace.u", text, sizeof(text));
+	assert_int_equal(strncmp(text, "user v\n", 7), 0);
+	assert_null(strstr(text, "xyz"));
+	write_state_file("rate.u", "user v\n1000\nuser u\n12x\n");
+	assert_int_equal(tgotp_state_rate_take(st, "u", 2, 100, 1020, &retry), TGOTP_STATE_LIMITED);
+	assert_int_equal(tgotp_state_rate_take(st, "v", 2, 100, 1020, &retry), TGOTP_STATE_OK);
+	tgotp_state_close(st);
+}
+
 /* ---- locks */
 
 static pid_t holder = -1;
@@ -322,6 +472,10 @@ int main(void)
 	    cmocka_unit_test(grace_is_exact),
 	    cmocka_unit_test(grace_keeps_the_newest),
 	    cmocka_unit_test(flood_far_ahead_is_capped),
+	    cmocka_unit_test(files_name_their_user),
+	    cmocka_unit_test(bucket_keeps_users_apart),
+	    cmocka_unit_test(file_without_sections_is_the_readers),
+	    cmocka_unit_test(corrupt_section_stays_with_its_user),
 	    cmocka_unit_test_teardown(user_lock_has_a_deadline, release_lock),
 	    cmocka_unit_test_teardown(host_lock_has_a_deadline, release_lock),
 	    cmocka_unit_test(foreign_lock_file_is_refused),
