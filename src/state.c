@@ -13,7 +13,8 @@
  *                <key> = hex(user NUL service NUL rhost)
  *   budget       "YYYY-MM-DD <n>\n": <n> codes were sent on that UTC day
  *   flood        "<time>\n": no sending before then (a FLOOD_WAIT answer)
- *   .tmp.<name>  <name> being written; renamed over it when complete
+ *   .tmp.<name>  <name> being written; renamed over it when complete, then the
+ *                directory is synced
  *
  * <time> is Unix seconds in decimal. <enc> is tgotp_state_encode(user):
  * bytes outside [A-Za-z0-9_-] as %XX, or, when that is longer than
@@ -269,8 +270,16 @@ static int write_parts(struct tgotp_state *st, const char *name, const struct pa
 		ok = write(fd, part[i].p, part[i].len) == (ssize_t)part[i].len;
 	ok = ok && fsync(fd) == 0;
 	ok = close(fd) == 0 && ok;
-	if (ok && renameat(st->dirfd, tmp, st->dirfd, name) == 0)
-		return 0;
+	if (ok && renameat(st->dirfd, tmp, st->dirfd, name) == 0) {
+		/* the rename lasts only once the directory is on disk: after a
+		 * crash the old file, with a count from before the codes just
+		 * sent, could come back */
+		if (fsync(st->dirfd) == 0)
+			return 0;
+		tgotp_log(st->log, LOG_ERR, "%s: cannot sync the state directory: %s", st->dir,
+			  strerror(errno));
+		return -1;
+	}
 	tgotp_log(st->log, LOG_ERR, "state file %s: cannot write: %s", name, strerror(errno));
 	unlinkat(st->dirfd, tmp, 0);
 	return -1;

@@ -4,8 +4,8 @@
  * lock file for the user's files, a host-wide one for the host's counters
  * (the layout is described in state.c). A lock not had within
  * TGOTP_STATE_LOCK_MS is BUSY, never an unbounded wait. Files are replaced
- * atomically (write, fsync, rename). Anything odd fails closed: it can
- * never grant a login or allow unlimited sends. */
+ * atomically (write, fsync, rename, fsync the directory). Anything odd
+ * fails closed: it can never grant a login or allow unlimited sends. */
 #ifndef TGOTP_STATE_H
 #define TGOTP_STATE_H
 

@@ -50,7 +50,8 @@ void tgotp_state_unlock(int fd);
  * -ENOENT, or another negative errno for a file that is not ours. */
 int tgotp_state_read(struct tgotp_state *st, const char *name, char *buf, size_t cap);
 
-/* Replaces name with text atomically: write, fsync, rename. */
+/* Replaces name with text atomically: write, fsync, rename, fsync the
+ * directory. */
 int tgotp_state_write(struct tgotp_state *st, const char *name, const char *text);
 
 /* Per-user files (rate.*, grace.*) hold a section for each user, since
