@@ -309,6 +309,16 @@ sys_pam() {
 	chmod 0644 "/etc/pam.d/$service"
 }
 
+# sys_root_password PASSWORD: root's password, inside the namespace only
+# (the overlay on /etc takes the change; checked first, never the host's).
+sys_root_password() {
+	if [ "$(findmnt -n -o FSTYPE,SOURCE --target /etc/shadow)" != "overlay tgotp-overlay" ]; then
+		echo "refusing to set root's password: /etc is not this test's overlay" >&2
+		exit 2
+	fi
+	printf 'root:%s\n' "$1" | chpasswd || fail "chpasswd root"
+}
+
 # The TOTP secret of every test user in /etc/users.oath (pam_oath).
 SYS_OATH_KEY=3132333435363738393031323334353637383930
 sys_oath_users() {
@@ -364,3 +374,10 @@ not_logged() { [ -s "$T/syslog" ] && ! logged "$1"; }
 # logged_at FACILITY.LEVEL TEXT: a line with TEXT at that level.
 logged_at() { sys_syslog_since_case | grep -F -- "$2" | grep -q "^$1 "; }
 count_said() { tr -d '\r' <"$SYS_LOG" | grep -cF -- "$1"; }
+# sent_to +E164: the last code went to this number (the mock's /last).
+sent_to() {
+	[ "$("${SYSTOOL[@]}" mock get /last |
+		"$SYS_PY" -c 'import json,sys; print(json.load(sys.stdin)["phone_number"])')" = "$1" ]
+}
+# not_grep_module FILE: FILE does not load pam_tgotp.so.
+not_grep_module() { ! grep -q 'pam_tgotp' "$1"; }
