@@ -9,6 +9,7 @@ pkgs=(
 	python3 openssl ca-certificates valgrind
 	clang libclang-rt-14-dev
 	openssh-server openssh-client sudo login passwd util-linux libpam-oath oathtool
+	pkexec polkitd dbus-daemon
 	slapd ldap-utils
 )
 missing=()
