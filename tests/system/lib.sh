@@ -319,6 +319,15 @@ sys_root_password() {
 	printf 'root:%s\n' "$1" | chpasswd || fail "chpasswd root"
 }
 
+# sys_group NAME USER...: a local group (/etc/group, inside the namespace)
+# with these members.
+sys_group() {
+	local name=$1
+	shift
+	groupadd "$name" || { fail "groupadd $name"; return 1; }
+	[ $# -eq 0 ] || gpasswd -M "$(IFS=,; echo "$*")" "$name" >/dev/null || fail "gpasswd -M $name"
+}
+
 # The TOTP secret of every test user in /etc/users.oath (pam_oath).
 SYS_OATH_KEY=3132333435363738393031323334353637383930
 sys_oath_users() {

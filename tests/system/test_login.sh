@@ -7,6 +7,7 @@ sys_begin login
 
 PW=Tgotp-test-pw-1
 sys_useradd tgotptest1 "$PW"
+sys_useradd tgotptest3 "$PW"
 sys_config
 sys_pam login login
 
@@ -43,6 +44,25 @@ sys_drive -e 'login: ' -s tgotptest1 -e 'Password: ' -s "not-$PW" -e 'Login inco
 check "login: wrong password is refused" said 'Login incorrect'
 check "login: wrong password: no code prompt" not_said 'Telegram code'
 check "login: wrong password: no code sent" sends_are 0
+
+# PAM_IGNORE: common-auth has already decided (the password).
+sys_group tgotp-pilot tgotptest1
+sys_config 'groups = {"tgotp-pilot"}'
+sys_case "groups = pilot: a user outside the pilot logs in with the password alone"
+sys_drive -e 'login: ' -s tgotptest3 -e 'Password: ' -s "$PW" \
+	-e '[$] ' -s 'echo LOGGEDIN-$((6 * 7)); exit' -e 'LOGGEDIN-42' -- login
+check "login ignore: outside the pilot: logged in, the shell ran the command" said 'LOGGEDIN-42'
+check "login ignore: outside the pilot: no code asked, none sent" sends_are 0
+check "login ignore: outside the pilot: the module said PAM_IGNORE" \
+	logged 'user=tgotptest3 service=login rhost=- phone=- request_id=- outcome=not_in_groups result=PAM_IGNORE'
+
+sys_case "groups = pilot: a pilot member with a wrong code is refused"
+sys_drive -e 'login: ' -s tgotptest1 -e 'Password: ' -s "$PW" -e 'Telegram code: ' "${WRONG[@]}" \
+	-e 'Telegram code: ' "${WRONG[@]}" -e 'Maximum number of tries exceeded' -- login
+check "login ignore: pilot member, wrong code: no session was opened" \
+	not_logged 'session opened for user tgotptest1'
+check "login ignore: pilot member, wrong code: outcome=wrong_code" logged 'outcome=wrong_code result=PAM_MAXTRIES'
+sys_config
 
 # A screen locker (xscreensaver, i3lock, swaylock, ...) runs PAM as the
 # logged-in user, usually through common-auth. The module then cannot read

@@ -88,4 +88,17 @@ check "pkexec by tgotptest4: the admin's password and code run the command" said
 check "pkexec by tgotptest4: the code went to the admin's number, not the caller's" sent_to +442079460958
 check "pkexec by tgotptest4: logged for the admin" logged 'user=tgotptest1 service=polkit-1'
 
+# PAM_IGNORE: common-auth has already decided (the password). The wrong-code
+# case above is the failing side of the same stack.
+sys_group tgotp-pilot tgotptest4
+sys_config 'groups = {"tgotp-pilot"}'
+as_user tgotptest1
+sys_case "pkexec, groups = pilot: an admin outside the pilot with the password alone"
+sys_drive -e 'Authenticating as: tgotptest1' -e 'Password: ' -s "$PW" -e 'UID-IS-0' -e 'PKEXEC-RC=0' \
+	-- "${AS_USER[@]}"
+check "pkexec ignore: outside the pilot: the command ran as root (pkexec exit 0)" said 'PKEXEC-RC=0'
+check "pkexec ignore: outside the pilot: nothing sent" sends_are 0
+check "pkexec ignore: outside the pilot: the module said PAM_IGNORE" \
+	logged 'user=tgotptest1 service=polkit-1 rhost=- phone=- request_id=- outcome=not_in_groups result=PAM_IGNORE'
+
 sys_end

@@ -182,6 +182,49 @@ check "sshd key+code: not on Telegram, no fallback: refused" rc_is 255
 check "sshd key+code: not on Telegram: nothing sent" sends_are 0
 check "sshd key+code: not on Telegram: logged" logged 'outcome=not_on_telegram result=PAM_AUTHINFO_UNAVAIL'
 
+# PAM_IGNORE lets the rest of the stack decide: conf/pam.d/sshd holds
+# "auth required pam_permit.so" after the module, or a user the module
+# ignores (outside a pilot group; unmapped = "ignore") could not get in.
+sys_group tgotp-pilot tgotptest1
+sys_config 'groups = {"tgotp-pilot"}'
+sys_case "key-first, groups = pilot: a user outside the pilot gets in with the key alone"
+ssh_as tgotptest3 -- -e 'LOGGEDIN-42'
+check "sshd ignore: outside the pilot group: the key alone logs in" rc_is 0
+check "sshd ignore: outside the pilot group: no code asked, none sent" sends_are 0
+check "sshd ignore: outside the pilot group: the module said PAM_IGNORE" \
+	logged 'user=tgotptest3 service=sshd rhost=127.0.0.1 phone=- request_id=- outcome=not_in_groups result=PAM_IGNORE'
+
+sys_case "key-first, groups = pilot: a pilot member with a wrong code is refused"
+ssh_as tgotptest1 -- -e 'Telegram code: ' "${WRONG[@]}" -e 'Telegram code: ' "${WRONG[@]}" \
+	-e 'Telegram verification failed.' "${DEAD_END[@]}" -e 'Permission denied'
+check "sshd ignore: pilot member, wrong code: refused (ssh exit 255)" rc_is 255
+check "sshd ignore: pilot member, wrong code: the command did not run" not_said 'LOGGEDIN-42'
+check "sshd ignore: pilot member, wrong code: outcome=wrong_code" logged 'outcome=wrong_code result=PAM_MAXTRIES'
+
+# The lock-out the pam_permit line prevents.
+sys_pam sshd sshd '/^auth[[:space:]]+required[[:space:]]+pam_permit\.so$/d'
+sys_case "key-first without the pam_permit line: the user outside the pilot is locked out"
+ssh_as tgotptest3 -- -e 'Permission denied'
+check "sshd pitfall: without pam_permit an ignored user is refused even with the key" rc_is 255
+check "sshd pitfall: ... though the module only said PAM_IGNORE" logged 'outcome=not_in_groups result=PAM_IGNORE'
+sys_pam sshd sshd
+
+sys_config 'unmapped = "ignore"'
+sys_case "key-first, unmapped = ignore: a user without a number gets in with the key alone"
+ssh_as tgotptest3 -- -e 'LOGGEDIN-42'
+check "sshd ignore: unmapped = ignore: the key alone logs in" rc_is 0
+check "sshd ignore: unmapped = ignore: nothing sent" sends_are 0
+check "sshd ignore: unmapped = ignore: the module said PAM_IGNORE" \
+	logged 'user=tgotptest3 service=sshd rhost=127.0.0.1 phone=- request_id=- outcome=unmapped result=PAM_IGNORE'
+
+sys_case "key-first, unmapped = ignore: a user with a number and a wrong code is refused"
+ssh_as tgotptest1 -- -e 'Telegram code: ' "${WRONG[@]}" -e 'Telegram code: ' "${WRONG[@]}" \
+	-e 'Telegram verification failed.' "${DEAD_END[@]}" -e 'Permission denied'
+check "sshd ignore: unmapped = ignore, wrong code: refused (ssh exit 255)" rc_is 255
+check "sshd ignore: unmapped = ignore, wrong code: outcome=wrong_code" \
+	logged 'outcome=wrong_code result=PAM_MAXTRIES'
+sys_config
+
 # The documented alternative: "@include fallback-oath" for the module line.
 sys_pam sshd sshd 's/^auth[[:space:]]+required[[:space:]]+pam_tgotp\.so$/@include fallback-oath/'
 sys_case "key, number not on Telegram, fallback stack: the TOTP code"
@@ -226,6 +269,23 @@ sys_case "unknown user: no code at all"
 ssh_as tgotptest-nosuchuser -- -e 'Password: ' -s "$PW" -e 'Permission denied'
 check "sshd password+code: unknown user is refused" rc_is 255
 check "sshd password+code: unknown user: nothing sent" sends_are 0
+
+sys_config 'groups = {"tgotp-pilot"}'
+sys_case "password stack, groups = pilot: a user outside the pilot gets in with the password alone"
+ssh_as tgotptest3 -- -e 'Password: ' -s "$PW" -e 'LOGGEDIN-42'
+check "sshd-password ignore: outside the pilot: the password alone logs in" rc_is 0
+check "sshd-password ignore: outside the pilot: nothing sent" sends_are 0
+check "sshd-password ignore: outside the pilot: the module said PAM_IGNORE" \
+	logged 'user=tgotptest3 service=sshd rhost=127.0.0.1 phone=- request_id=- outcome=not_in_groups result=PAM_IGNORE'
+
+sys_case "password stack, groups = pilot: a pilot member with a wrong code is refused"
+ssh_as tgotptest1 -- -e 'Password: ' -s "$PW" -e 'Telegram code: ' "${WRONG[@]}" \
+	-e 'Telegram code: ' "${WRONG[@]}" -e 'Telegram verification failed.' "${DEAD_END[@]}" \
+	-e 'Permission denied'
+check "sshd-password ignore: pilot member, wrong code: refused (ssh exit 255)" rc_is 255
+check "sshd-password ignore: pilot member, wrong code: outcome=wrong_code" \
+	logged 'outcome=wrong_code result=PAM_MAXTRIES'
+sys_config
 
 sys_case "sshd's password method cannot get in"
 ssh_as tgotptest1 -o PreferredAuthentications=password -- -e 'Permission denied'

@@ -83,4 +83,19 @@ sys_drive -e "UID-IS-$UID1" -- su tgotptest1 -c "$SHOW_UID"
 check "root su tgotptest1: runs at once (exit 0)" rc_is 0
 check "root su tgotptest1: no code asked, none sent" sends_are 0
 
+# PAM_IGNORE: common-auth has already decided (the password). groups is
+# checked for the user being authenticated, which for su is the TARGET: root
+# outside the listed groups needs only root's password for "su -" (see the
+# README's break-glass section). The wrong-code cases above are the failing
+# side of the same stack.
+sys_group tgotp-pilot tgotptest1
+sys_config 'groups = {"tgotp-pilot"}
+user root { phone = "+44 20 7946 0999" }'
+sys_case "su -, groups = pilot: root (outside the pilot) with its password alone"
+sys_drive -e 'Password: ' -s "$ROOT_PW" -e 'UID-IS-0' -- "${AS_CALLER[@]}" su - -c "$SHOW_UID"
+check "su - ignore: target outside the pilot: root shell with the password alone (exit 0)" rc_is 0
+check "su - ignore: target outside the pilot: nothing sent" sends_are 0
+check "su - ignore: target outside the pilot: the module said PAM_IGNORE for root" \
+	logged 'user=root service=su-l rhost=- phone=- request_id=- outcome=not_in_groups result=PAM_IGNORE'
+
 sys_end

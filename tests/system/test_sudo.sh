@@ -7,10 +7,11 @@ sys_begin sudo
 
 PW=Tgotp-test-pw-1
 sys_useradd tgotptest1 "$PW"
+sys_useradd tgotptest3 "$PW"
 sys_config
 sys_pam sudo sudo
 # Only inside the namespace: tgotptest1 may run anything as root.
-printf 'tgotptest1 ALL=(ALL:ALL) ALL\n' >/etc/sudoers.d/tgotptest
+printf 'tgotptest%s ALL=(ALL:ALL) ALL\n' 1 3 >/etc/sudoers.d/tgotptest
 chmod 0440 /etc/sudoers.d/tgotptest
 # What the user runs: sh prints RAN-42 only when sudo really ran it.
 AS_USER=(setpriv --reuid=tgotptest1 --regid=tgotptest1 --init-groups --reset-env --)
@@ -74,5 +75,25 @@ sys_drive -e 'password for tgotptest1: ' -s "$PW" -e 'Telegram code: ' "${CODE[@
 	-- "${AS_USER[@]}" "${RUN[@]}"
 check "sudo: new terminal: password and code asked again, command ran" rc_is 0
 check "sudo: new terminal: a new code was sent" sends_are 1
+
+# PAM_IGNORE: common-auth has already decided (the password), so a user the
+# module ignores gets in with the password alone, and a failing one is not.
+sys_group tgotp-pilot tgotptest1
+sys_config 'groups = {"tgotp-pilot"}'
+sys_case "groups = pilot: a sudoer outside the pilot runs sudo with the password alone"
+sys_drive -e 'password for tgotptest3: ' -s "$PW" -e 'RAN-42' \
+	-- setpriv --reuid=tgotptest3 --regid=tgotptest3 --init-groups --reset-env -- "${RUN[@]}"
+check "sudo ignore: outside the pilot: the command runs (exit 0)" rc_is 0
+check "sudo ignore: outside the pilot: nothing sent" sends_are 0
+check "sudo ignore: outside the pilot: the module said PAM_IGNORE" \
+	logged 'user=tgotptest3 service=sudo rhost=- phone=- request_id=- outcome=not_in_groups result=PAM_IGNORE'
+
+sys_case "groups = pilot: a pilot member with a wrong code is refused"
+sys_drive -e 'password for tgotptest1: ' -s "$PW" -e 'Telegram code: ' "${WRONG[@]}" \
+	-e 'Telegram code: ' "${WRONG[@]}" -e 'Sorry, try again.' -e 'password for tgotptest1: ' -r '\x03' \
+	-- "${AS_USER[@]}" "${RUN[@]}"
+check "sudo ignore: pilot member, wrong code: refused (exit 1)" rc_is 1
+check "sudo ignore: pilot member, wrong code: the command did not run" not_said 'RAN-42'
+check "sudo ignore: pilot member, wrong code: outcome=wrong_code" logged 'outcome=wrong_code result=PAM_MAXTRIES'
 
 sys_end

@@ -9,10 +9,12 @@ sys_begin sudo
 
 PW=Tgotp-test-pw-1
 sys_useradd tgotptest1 "$PW"
+sys_useradd tgotptest3 "$PW"
 sys_config
 # Only inside the namespace: tgotptest1 may run anything as root, and every
 # sudo asks (no timestamp carried from one case to the next).
-printf 'Defaults timestamp_timeout=0\ntgotptest1 ALL=(ALL:ALL) ALL\n' >/etc/sudoers.d/tgotptest
+printf 'Defaults timestamp_timeout=0\ntgotptest1 ALL=(ALL:ALL) ALL\ntgotptest3 ALL=(ALL:ALL) ALL\n' \
+	>/etc/sudoers.d/tgotptest
 chmod 0440 /etc/sudoers.d/tgotptest
 AS_USER=(setpriv --reuid=tgotptest1 --regid=tgotptest1 --init-groups --reset-env --)
 # The login shell prints the uid it runs as: UID-IS-0 only in a root shell.
@@ -55,5 +57,17 @@ sys_drive -e 'password for tgotptest1: ' -s "$PW" -e 'Telegram code: ' "${CODE[@
 	-- "${AS_USER[@]}" sudo --login sh -c 'echo UID-IS-$(id -u)'
 check "sudo --login: right code: root login shell (exit 0)" rc_is 0
 check "sudo --login: logged under service sudo-i" logged 'user=tgotptest1 service=sudo-i'
+
+# PAM_IGNORE: common-auth has already decided (the password). The wrong-code
+# cases above are the failing side of the same stack.
+sys_group tgotp-pilot tgotptest1
+sys_config 'groups = {"tgotp-pilot"}'
+sys_case "sudo -i, groups = pilot: a sudoer outside the pilot gets the shell with the password alone"
+sys_drive -e 'password for tgotptest3: ' -s "$PW" -e 'UID-IS-0' \
+	-- setpriv --reuid=tgotptest3 --regid=tgotptest3 --init-groups --reset-env -- "${LOGIN_SHELL[@]}"
+check "sudo -i ignore: outside the pilot: root login shell (exit 0)" rc_is 0
+check "sudo -i ignore: outside the pilot: nothing sent" sends_are 0
+check "sudo -i ignore: outside the pilot: the module said PAM_IGNORE" \
+	logged 'user=tgotptest3 service=sudo-i rhost=- phone=- request_id=- outcome=not_in_groups result=PAM_IGNORE'
 
 sys_end
