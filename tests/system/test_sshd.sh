@@ -2,8 +2,13 @@
 # Real sshd on a loopback port and the real ssh client on a terminal, with
 # conf/pam.d/sshd + conf/sshd_config.d/pam_tgotp.conf (key, then code), then
 # conf/pam.d/sshd-password + conf/sshd_config.d/pam_tgotp-password.conf
-# (password, then code, both through PAM), and the fallback stanza.
+# (password, then code, both through PAM), and the fallback stanza. The
+# drop-in is installed as 00-pam_tgotp.conf; its Match block for service
+# accounts and the PAM_IGNORE line of conf/pam.d/sshd are tested too.
 # shellcheck disable=SC2016 # $((...)) in single quotes is for the far side
+# The longest system test (about 40 s alone): more room than lib.sh's 100 s
+# on a loaded machine.
+SYS_TIME_LIMIT=${SYS_TIME_LIMIT:-150}
 . "$(dirname "$0")/lib.sh"
 SSHD=/usr/sbin/sshd
 sys_begin "$SSHD" ssh ssh-keygen oathtool
@@ -26,10 +31,15 @@ done
 
 # The main configuration is laid out like Debian's: the drop-in directory
 # first, then "KbdInteractiveAuthentication no", which the drop-in must beat.
+# The drop-in is installed as the README says: 00-pam_tgotp.conf.
 PORT=$("${SYSTOOL[@]}" freeport)
+DROPIN=$T/ssh/sshd_config.d/00-pam_tgotp.conf
 write_sshd_config() { # DROPIN-FILE [EXTRA-LINES [SED-SCRIPT-FOR-THE-DROPIN]]
 	rm -f "$T/ssh/sshd_config.d/"*
-	sed -E "${3:-}" "$TOP/conf/sshd_config.d/$1" >"$T/ssh/sshd_config.d/$1"
+	sed -E "${3:-}" "$TOP/conf/sshd_config.d/$1" >"$DROPIN"
+	if [ -n "${3:-}" ] && cmp -s "$TOP/conf/sshd_config.d/$1" "$DROPIN"; then
+		fail "the edit \"$3\" changed nothing in conf/sshd_config.d/$1"
+	fi
 	cat >"$T/ssh/sshd_config" <<-EOF
 		Include $T/ssh/sshd_config.d/*.conf
 		Port $PORT
@@ -70,9 +80,9 @@ stop_sshd() {
 	SSHD_PID=
 }
 
-# sshd -T: the value sshd will use for KEY (lower case).
+# sshd -T: the value sshd will use for KEY (lower case) [for USER's login].
 effective() {
-	"$SSHD" -T -f "$T/ssh/sshd_config" -C user=tgotptest1,host=localhost,addr=127.0.0.1 2>&1 |
+	"$SSHD" -T -f "$T/ssh/sshd_config" -C "user=${2:-tgotptest1},host=localhost,addr=127.0.0.1" 2>&1 |
 		awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print }'
 }
 
@@ -105,21 +115,22 @@ ROOT_DEAD_END=(-e "root@127.0.0.1's password: " -s "not-the-root-password")
 sys_pam sshd sshd
 write_sshd_config pam_tgotp.conf
 
-sys_case "sshd -T: the drop-in wins over sshd_config"
+sys_case "sshd -T: the drop-in, as 00-pam_tgotp.conf, wins over sshd_config"
 check "sshd -T: kbdinteractiveauthentication yes (the drop-in beats the main file's no)" \
 	[ "$(effective kbdinteractiveauthentication)" = yes ]
 check "sshd -T: usepam yes" [ "$(effective usepam)" = yes ]
 check "sshd -T: authenticationmethods publickey,keyboard-interactive" \
 	[ "$(effective authenticationmethods)" = publickey,keyboard-interactive ]
-# The pitfall: another drop-in that sorts earlier says no. sshd then
-# refuses the whole configuration (it would not start, or not reload).
+# Another drop-in says no (cloud images ship some): 00- is read first and wins.
 printf 'KbdInteractiveAuthentication no\n' >"$T/ssh/sshd_config.d/10-local.conf"
-check "sshd -t: an earlier drop-in with KbdInteractiveAuthentication no makes sshd refuse to start" \
+check "sshd -T: 00-pam_tgotp.conf is read before 10-local.conf (which says no) and wins" \
+	[ "$(effective kbdinteractiveauthentication)" = yes ]
+# The pitfall of any later name: the other drop-in is read first, and sshd
+# refuses the whole configuration (it would not start, or not reload).
+mv "$DROPIN" "$T/ssh/sshd_config.d/pam_tgotp.conf"
+check "sshd -t: named pam_tgotp.conf, the earlier 10-local.conf's no makes sshd refuse to start" \
 	sh -c '! "$1" -t -f "$2" 2>"$3" && grep -q "AuthenticationMethods cannot be satisfied" "$3"' \
 	- "$SSHD" "$T/ssh/sshd_config" "$T/sshd-t.err"
-mv "$T/ssh/sshd_config.d/pam_tgotp.conf" "$T/ssh/sshd_config.d/00-pam_tgotp.conf"
-check "sshd -T: renamed to 00-pam_tgotp.conf it is read first and wins again" \
-	[ "$(effective kbdinteractiveauthentication)" = yes ]
 write_sshd_config pam_tgotp.conf
 
 start_sshd
@@ -162,6 +173,37 @@ ssh_as tgotptest1 -o PubkeyAuthentication=no -- -e 'Permission denied'
 check "sshd key+code: without the key the login is refused" rc_is 255
 check "sshd key+code: without the key nothing is sent (mock: 0 sends)" sends_are 0
 check "sshd key+code: without the key no code prompt" not_said 'Telegram code'
+
+# Service accounts: the drop-in's commented Match block, uncommented as it
+# says, exempts the members of a local group from the code (key alone).
+stop_sshd
+sys_group tgotp-keyonly tgotptest3
+write_sshd_config pam_tgotp.conf "" 's/^#(Match Group tgotp-keyonly)$/\1/; s/^#([[:space:]]+AuthenticationMethods publickey)$/\1/'
+sys_case "Match Group tgotp-keyonly: sshd -T per user"
+check "sshd -t: the Match block ends with the drop-in (sshd_config's later lines stay global)" \
+	"$SSHD" -t -f "$T/ssh/sshd_config"
+check "sshd -T: a member of tgotp-keyonly: authenticationmethods publickey" \
+	[ "$(effective authenticationmethods tgotptest3)" = publickey ]
+check "sshd -T: a non-member: still publickey,keyboard-interactive" \
+	[ "$(effective authenticationmethods tgotptest1)" = publickey,keyboard-interactive ]
+start_sshd
+sys_case "Match Group tgotp-keyonly: a member logs in with the key alone"
+ssh_as tgotptest3 -- -e 'LOGGEDIN-42'
+check "sshd keyonly: member: the key alone logs in" rc_is 0
+check "sshd keyonly: member: no code asked" not_said 'Telegram code'
+check "sshd keyonly: member: nothing sent" sends_are 0
+check "sshd keyonly: member: the PAM auth stack never ran (no module line)" not_logged 'pam_tgotp('
+sys_case "Match Group tgotp-keyonly: a member without the key is refused"
+ssh_as tgotptest3 -o PubkeyAuthentication=no -- -e 'Permission denied'
+check "sshd keyonly: member without the key: refused (ssh exit 255)" rc_is 255
+sys_case "Match Group tgotp-keyonly: a non-member still needs the code"
+ssh_as tgotptest1 -- -e 'Telegram code: ' "${CODE[@]}" -e 'LOGGEDIN-42'
+check "sshd keyonly: non-member: asked for the code, logs in with it" rc_is 0
+check "sshd keyonly: non-member: one code sent" sends_are 1
+check "sshd keyonly: non-member: outcome=success" logged 'outcome=success result=PAM_SUCCESS'
+stop_sshd
+write_sshd_config pam_tgotp.conf
+start_sshd
 
 # The pitfall: without the AuthenticationMethods line a key alone is enough;
 # sshd runs PAM's auth stack only for keyboard-interactive (and password).
