@@ -243,6 +243,27 @@ check "sshd ignore: pilot member, wrong code: refused (ssh exit 255)" rc_is 255
 check "sshd ignore: pilot member, wrong code: the command did not run" not_said 'LOGGEDIN-42'
 check "sshd ignore: pilot member, wrong code: outcome=wrong_code" logged 'outcome=wrong_code result=PAM_MAXTRIES'
 
+sys_case "key-first, groups = pilot: a user outside the pilot without the key is refused"
+ssh_as tgotptest3 -o PubkeyAuthentication=no -- -e 'Permission denied'
+check "sshd ignore: outside the pilot, no key: refused (the key still decides)" rc_is 255
+check "sshd ignore: outside the pilot, no key: the PAM stack never ran" not_logged 'pam_tgotp('
+
+# What pam_permit costs: the stack is safe only with the drop-in's
+# AuthenticationMethods. Without the drop-in (removed before the PAM file,
+# say) Debian's "PasswordAuthentication yes" runs this stack for the
+# password method, and a user the module ignores gets in with ANY password.
+# Hence the README's removal order: /etc/pam.d/sshd first.
+stop_sshd
+write_sshd_config pam_tgotp.conf "" '/^[A-Z]/d'
+start_sshd
+sys_case "key-first stack WITHOUT its drop-in: an ignored user gets in with any password"
+ssh_as tgotptest3 -o PubkeyAuthentication=no -- -e "tgotptest3@127.0.0.1's password: " -s 'not-the-password' \
+	-e 'LOGGEDIN-42'
+check "sshd pitfall: key-first stack without the drop-in: any password gets an ignored user in" rc_is 0
+stop_sshd
+write_sshd_config pam_tgotp.conf
+start_sshd
+
 # The lock-out the pam_permit line prevents.
 sys_pam sshd sshd '/^auth[[:space:]]+required[[:space:]]+pam_permit\.so$/d'
 sys_case "key-first without the pam_permit line: the user outside the pilot is locked out"
