@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +30,35 @@ static void no_log(void *ctx, int prio, const char *msg)
 }
 
 static const struct tgotp_log log_ = {no_log, NULL, false};
+
+/* fsync and renameat of this program stand in for libc's in the static
+ * library under test: they note what happened, in order, then do it. */
+static char events[64][12];
+static int nevents;
+
+static void note(const char *what)
+{
+	if (nevents < 64)
+		snprintf(events[nevents++], sizeof(events[0]), "%s", what);
+}
+
+int fsync(int fd)
+{
+	struct stat s;
+
+	note(fstat(fd, &s) == 0 && S_ISDIR(s.st_mode) ? "fsync-dir" : "fsync-file");
+	return (int)syscall(SYS_fsync, fd);
+}
+
+int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
+{
+	note("rename");
+#ifdef SYS_renameat
+	return (int)syscall(SYS_renameat, olddirfd, oldpath, newdirfd, newpath);
+#else
+	return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, 0);
+#endif
+}
 
 static void remove_dir(void)
 {
@@ -103,6 +133,32 @@ static void rate_window_slides(void **state)
 	tgotp_state_rate_give_back(st, "u", 1100);
 	assert_int_equal(tgotp_state_rate_take(st, "u", 2, 100, 1101, &retry), TGOTP_STATE_OK);
 	tgotp_state_close(st);
+}
+
+/* A renamed state file survives a crash only once its directory is synced
+ * too: every rename is followed by an fsync of the directory. */
+static void directory_synced_after_rename(void **state)
+{
+	struct tgotp_state *st = open_fresh();
+	int i, renames = 0, synced = 0;
+	long retry;
+
+	(void)state;
+	assert_non_null(st);
+	nevents = 0;
+	assert_int_equal(tgotp_state_rate_take(st, "u", 2, 100, 1000, &retry), TGOTP_STATE_OK);
+	assert_int_equal(tgotp_state_budget_take(st, 5, 1000), TGOTP_STATE_OK);
+	tgotp_state_close(st);
+	for (i = 0; i < nevents; i++) {
+		if (strcmp(events[i], "rename") == 0) {
+			renames++;
+			/* the file itself was synced before its rename */
+			assert_true(i > 0 && strcmp(events[i - 1], "fsync-file") == 0);
+			synced += i + 1 < nevents && strcmp(events[i + 1], "fsync-dir") == 0;
+		}
+	}
+	assert_int_equal(renames, 2);
+	assert_int_equal(synced, 2);
 }
 
 static void budget_counts_per_utc_day(void **state)
@@ -467,6 +523,7 @@ int main(void)
 	    cmocka_unit_test(encode_keeps_safe_names),
 	    cmocka_unit_test(encode_hashes_long_names),
 	    cmocka_unit_test(rate_window_slides),
+	    cmocka_unit_test(directory_synced_after_rename),
 	    cmocka_unit_test(budget_counts_per_utc_day),
 	    cmocka_unit_test(flood_pause),
 	    cmocka_unit_test(grace_is_exact),
