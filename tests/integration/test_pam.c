@@ -471,11 +471,11 @@ static int blackholed_login(double *seconds)
 	snprintf(conf, sizeof(conf), "%s/resolv.conf", h_dir());
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || unshare(CLONE_NEWNS) < 0 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
 		return 2;
 	FILE *f = fopen(conf, "w");
 	if (!f || fprintf(f, "nameserver 127.0.0.153\noptions timeout:30 attempts:5\n") < 0 ||
-	    fclose(f) != 0 || mount(conf, "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0)
+	    fclose(f) != 0 || mount(conf, "/etc/resolv.conf", "none", MS_BIND, NULL) < 0)
 		return 3;
 	h_config("api_url = \"https://gateway.blackhole.example\"\ntimeout = 2");
 	h_run(&l);
