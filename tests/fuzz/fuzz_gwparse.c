@@ -46,16 +46,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(status >= 200 && status <= 299 && st.error[0] == '\0');
 		FUZZ_CHECK(!want_obj || visible_token(st.request_id));
 	} else {
-		FUZZ_CHECK(r == TGOTP_GW_UNAVAILABLE || r == TGOTP_GW_UNDELIVERABLE ||
-			   r == TGOTP_GW_REFUSED || r == TGOTP_GW_CODE_INVALID);
+		FUZZ_CHECK(r == TGOTP_GW_UNAVAILABLE || r == TGOTP_GW_ERROR ||
+			   r == TGOTP_GW_UNDELIVERABLE || r == TGOTP_GW_REFUSED ||
+			   r == TGOTP_GW_CODE_INVALID);
 	}
+	/* SECURITY: "nobody answered" (which failmode = safe lets in) is never
+	 * an error string nor a 4xx: those are answers. */
+	if (r == TGOTP_GW_UNAVAILABLE)
+		FUZZ_CHECK(st.error[0] == '\0' && (status < 400 || status > 499));
 	if (r == TGOTP_GW_UNDELIVERABLE)
 		FUZZ_CHECK(strncmp(st.error, "PHONE_NUMBER_", 13) == 0);
 	if (r == TGOTP_GW_REFUSED)
 		FUZZ_CHECK(strcmp(st.error, "BALANCE_NOT_ENOUGH") == 0 ||
 			   strncmp(st.error, "FLOOD_WAIT_", 11) == 0);
 	if (memchr(body, '\0', size - 3))
-		FUZZ_CHECK(r == TGOTP_GW_UNAVAILABLE);
+		FUZZ_CHECK(
+		    r == (status >= 400 && status <= 499 ? TGOTP_GW_ERROR : TGOTP_GW_UNAVAILABLE));
 	FUZZ_CHECK(tgotp_gw_result_str(r) && tgotp_verification_str(st.verification));
 	free(body);
 	return 0;
