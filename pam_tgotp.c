@@ -2,7 +2,7 @@
  *
  * This file holds the PAM entry points and the walk through a login; the
  * parts live in src/ and know nothing about PAM. The return values follow
- * the results table of the contract (shared/contract.md). */
+ * the results table in README.md ("What the module returns"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
