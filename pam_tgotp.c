@@ -135,6 +135,14 @@ static int finish(struct login *l, int rc, const char *outcome)
 	return rc;
 }
 
+/* Telegram cannot be used for this login, whatever failmode: the user is
+ * told so, and the stack may fall back (PAM_AUTHINFO_UNAVAIL). */
+static int not_available(struct login *l, const char *outcome)
+{
+	say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
+	return finish(l, PAM_AUTHINFO_UNAVAIL, outcome);
+}
+
 /* The Gateway or the directory cannot be reached: failmode decides. */
 static int unavailable(struct login *l, const char *outcome)
 {
@@ -179,19 +187,16 @@ static int gateway_failed(struct login *l, enum tgotp_gw_result r, const struct 
 		tgotp_state_flood_set(l->state, time(NULL) + st->flood_wait);
 	switch (r) {
 	case TGOTP_GW_UNDELIVERABLE:
-		say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
-		return finish(l, PAM_AUTHINFO_UNAVAIL, "not_on_telegram");
+		return not_available(l, "not_on_telegram");
 	case TGOTP_GW_REFUSED:
 		/* SECURITY: strangers can provoke these by trying logins; in
 		 * safe mode they must not turn into no second factor. */
-		say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
-		return finish(l, PAM_AUTHINFO_UNAVAIL, "sending_refused");
+		return not_available(l, "sending_refused");
 	case TGOTP_GW_ERROR:
 		/* SECURITY: the Gateway answered; whatever made it refuse may
 		 * be the caller's doing (the request carries their user name
 		 * and host name): never "unreachable", whatever failmode. */
-		say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
-		return finish(l, PAM_AUTHINFO_UNAVAIL, "gateway_error");
+		return not_available(l, "gateway_error");
 	default:
 		return unavailable(l, "gateway_unavailable");
 	}
@@ -310,8 +315,7 @@ static int check_failed(struct login *l, enum tgotp_gw_result r, const struct tg
 	l->last_gw = r;
 	if (r == TGOTP_GW_REFUSED && st->flood_wait > 0)
 		tgotp_state_flood_set(l->state, time(NULL) + st->flood_wait);
-	say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
-	return finish(l, PAM_AUTHINFO_UNAVAIL, "check_failed");
+	return not_available(l, "check_failed");
 }
 
 #define ASK_AGAIN (-1)
@@ -389,8 +393,7 @@ static int resolve_phone(struct login *l)
 	case TGOTP_LOOKUP_REFUSED:
 		/* SECURITY: an answer can be provoked (lock the service
 		 * account): never "unreachable", whatever failmode. */
-		say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
-		return finish(l, PAM_AUTHINFO_UNAVAIL, "directory_refused");
+		return not_available(l, "directory_refused");
 	default:
 		return finish(l, PAM_SERVICE_ERR, "config_error");
 	}
@@ -413,8 +416,7 @@ static int canonicalise_user(struct login *l)
 		}
 		return -1;
 	default:
-		say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
-		return finish(l, PAM_AUTHINFO_UNAVAIL, "nss_error");
+		return not_available(l, "nss_error");
 	}
 }
 
@@ -449,15 +451,6 @@ static int prepare(struct login *l, int argc, const char **argv)
 	return resolve_phone(l);
 }
 
-/* A state lock was held past its deadline (the line before names it).
- * SECURITY: whoever holds it may be a local user who stopped their own
- * sudo: whatever failmode, that must not let anyone in without a code. */
-static int state_busy(struct login *l)
-{
-	say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
-	return finish(l, PAM_AUTHINFO_UNAVAIL, "state_busy");
-}
-
 /* The state directory, and the grace period of a recent verified login. */
 static int open_state(struct login *l)
 {
@@ -470,8 +463,11 @@ static int open_state(struct login *l)
 	if (l->cfg.grace_period > 0)
 		v = tgotp_state_grace_check(l->state, l->user, l->service, l->rhost, time(NULL),
 					    l->cfg.grace_period, &grace);
+	/* SECURITY: a lock held past its deadline (the line before names it)
+	 * may be a local user's stopped sudo: whatever failmode, that must not
+	 * let anyone in without a code. */
 	if (v == TGOTP_STATE_BUSY)
-		return state_busy(l);
+		return not_available(l, "state_busy");
 	if (v != TGOTP_STATE_OK)
 		return finish(l, PAM_SERVICE_ERR, "state_error");
 	return grace ? finish(l, PAM_SUCCESS, "grace") : -1;
@@ -489,8 +485,7 @@ static int take_slots(struct login *l)
 
 	v = tgotp_state_flood_check(l->state, now, &until);
 	if (v == TGOTP_STATE_LIMITED) {
-		say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
-		return finish(l, PAM_AUTHINFO_UNAVAIL, "flood_wait");
+		return not_available(l, "flood_wait");
 	}
 	if (v == TGOTP_STATE_OK)
 		v = tgotp_state_rate_take(l->state, l->user, l->cfg.rate_limit, l->cfg.rate_window,
@@ -513,11 +508,10 @@ static int take_slots(struct login *l)
 		l->slot_at = 0;
 	}
 	if (v == TGOTP_STATE_LIMITED) {
-		say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
-		return finish(l, PAM_AUTHINFO_UNAVAIL, "daily_budget");
+		return not_available(l, "daily_budget");
 	}
 	if (v == TGOTP_STATE_BUSY)
-		return state_busy(l);
+		return not_available(l, "state_busy");
 	return v == TGOTP_STATE_OK ? -1 : finish(l, PAM_SERVICE_ERR, "state_error");
 }
 
