@@ -18,7 +18,10 @@
 # SYS_KEEP=DIR keeps the terminal transcripts and logs there for a look.
 #
 # Output: "PASS: ..." / "FAIL: ..." lines, then "N passed, N failed"; exit 1
-# on any failure; exit 77 after "SKIP: reason" when it cannot run here.
+# on any failure; exit 77 after "SKIP: reason" when it cannot run here (no
+# root, a program missing, no mount namespace, tmpfs or overlayfs). The
+# module's log is a precondition, never a skip: without a syslog catcher
+# the script fails at once ("FAIL: ..." and exit 1).
 
 set -uo pipefail
 SYS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,12 +34,20 @@ SYS_CASE=0
 SYS_RC=0
 SYS_LOG=/dev/null # transcript of the current case
 SYS_SYSLOG_MARK=0
-SYS_SYSLOG_OK=0
+SYS_SYSLOG_PID=
+SYS_SYNC=0
 T=
 
 skip() {
 	echo "SKIP: $*"
 	exit 77
+}
+
+# abort TEXT: the test cannot be run as it should (a broken precondition,
+# not a missing feature of the machine): one FAIL line and exit 1.
+abort() {
+	echo "FAIL: $*"
+	exit 1
 }
 
 pass() {
@@ -61,10 +72,6 @@ fail() {
 check() {
 	local what=$1
 	shift
-	if [ "$SYS_SYSLOG_OK" != 1 ] && [[ $1 == logged || $1 == not_logged || $1 == logged_at ]]; then
-		echo "NOTE: not checked, the module's log is not captured here: $what"
-		return 0
-	fi
 	if "$@"; then pass "$what"; else fail "$what"; fi
 }
 
@@ -73,15 +80,15 @@ check() {
 # sys_begin PROGRAM...: skips unless root with every PROGRAM; then re-runs
 # the calling script inside a private mount namespace and prepares it.
 sys_begin() {
-	local p
+	local p err
 	[ "$(id -u)" = 0 ] || skip "needs root (test users, a private mount namespace); CI runs it as root"
-	for p in unshare mount umount useradd userdel chpasswd setpriv python3 "$@"; do
+	for p in unshare mount umount useradd userdel chpasswd setpriv python3 logger "$@"; do
 		command -v "$p" >/dev/null 2>&1 ||
 			skip "$p is not installed (tests/install-deps.sh installs what these tests need)"
 	done
 	if [ "${TGOTP_SYS_NS:-}" != 1 ]; then
-		unshare -m --propagation private true 2>/dev/null ||
-			skip "cannot create a private mount namespace here (unshare -m needs CAP_SYS_ADMIN)"
+		err=$(unshare -m --propagation private true 2>&1) ||
+			skip "cannot create a private mount namespace here (unshare -m needs CAP_SYS_ADMIN): $err"
 		exec unshare -m --propagation private env TGOTP_SYS_NS=1 bash "$0"
 	fi
 	SYS_T0=${EPOCHREALTIME/,/.}
@@ -91,13 +98,15 @@ sys_begin() {
 	T=$(mktemp -d /tmp/tgotp-system.XXXXXX) || exit 2
 	trap sys_cleanup EXIT
 	trap 'exit 143' TERM INT HUP
-	mount -t tmpfs -o mode=0755,size=64m tgotp-system "$T" || skip "cannot mount a tmpfs"
+	err=$(mount -t tmpfs -o mode=0755,size=64m tgotp-system "$T" 2>&1) ||
+		skip "cannot mount a tmpfs on $T: $err"
 	mkdir -p "$T/home" "$T/cases" "$T/ovl" "$T/keep"
 	sys_watchdog &
 	SYS_PAMDIR=$(sys_pam_moduledir) || skip "no PAM module directory (pam_unix.so not found)"
 	local d
 	for d in /etc /var /run "$SYS_PAMDIR"; do
-		sys_overlay "$d" || skip "cannot lay an overlay over $d (overlayfs)"
+		sys_overlay "$d" 2>"$T/mount.err" ||
+			skip "cannot lay an overlay over $d (overlayfs): $(tr '\n' ' ' <"$T/mount.err")"
 	done
 	sys_start_syslog
 	sys_start_mock
@@ -147,26 +156,53 @@ sys_overlay() {
 # The module logs through syslog(3), i.e. /dev/log: an overlay on /dev gives
 # the namespace its own /dev/log, read by systool.py into $T/syslog.
 # When /dev cannot be overlaid, a /dev/log that exists (a syslog daemon's)
-# can still be covered with a bind mount of ours.
+# can still be covered with a bind mount of ours. Some checks are the only
+# proof of a refusal ("no session was opened"), so without the catcher the
+# test fails here; once started, a marker sent through /dev/log must come
+# back (sys_syslog_sync).
 sys_start_syslog() {
-	local sock=/dev/log _
+	local sock=/dev/log _ err
 	: >"$T/syslog"
-	if sys_overlay /dev; then
+	if sys_overlay /dev 2>"$T/mount.err"; then
 		rm -f /dev/log
 	elif [ -S /dev/log ]; then
 		sock=$T/log.sock
 	else
-		echo "NOTE: no overlay on /dev and no /dev/log here: the module's log is not captured"
-		return 0
+		abort "cannot capture the module's log: no overlay on /dev ($(tr '\n' ' ' <"$T/mount.err"))" \
+			"and no /dev/log to cover"
 	fi
 	"${SYSTOOL[@]}" syslog "$sock" "$T/syslog" 2>>"$T/syslog.err" &
-	for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+	SYS_SYSLOG_PID=$!
+	for _ in $(seq 100); do
+		[ -S "$sock" ] && break
+		kill -0 "$SYS_SYSLOG_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -S "$sock" ] || abort "the syslog catcher did not start: $(tr '\n' ' ' <"$T/syslog.err")"
 	if [ "$sock" != /dev/log ]; then
-		mount --bind "$sock" /dev/log 2>/dev/null || sock=
+		err=$(mount --bind "$sock" /dev/log 2>&1) ||
+			abort "cannot bind the syslog catcher's socket on /dev/log: $err"
 	fi
-	if [ -S "$sock" ]; then SYS_SYSLOG_OK=1; else
-		echo "NOTE: the syslog catcher did not start: the module's log is not captured"
+	sys_syslog_sync
+}
+
+# sys_syslog_sync: a marker sent through /dev/log now comes back in
+# $T/syslog, so the catcher is alive and holds everything logged before
+# (one socket, read in order). Otherwise the test ends: no check of the log
+# could mean anything.
+sys_syslog_sync() {
+	local mark _
+	SYS_SYNC=$((SYS_SYNC + 1))
+	mark="tgotp-system-sync-$$-$SYS_SYNC"
+	if logger -d -u /dev/log -t tgotp-system -- "$mark" 2>>"$T/syslog.err"; then
+		for _ in $(seq 100); do
+			grep -qF -- "$mark" "$T/syslog" && return 0
+			sleep 0.05
+		done
 	fi
+	abort "the syslog catcher on /dev/log does not answer (pid $SYS_SYSLOG_PID:" \
+		"$(kill -0 "$SYS_SYSLOG_PID" 2>/dev/null && echo running || echo gone)):" \
+		"$(tail -n 3 "$T/syslog.err" | tr '\n' ' ')"
 }
 
 sys_syslog_since_case() {
@@ -373,15 +409,42 @@ sys_steps() {
 	OATH=(-c "$SYS_OATH_CODE")
 }
 
-said() { tr -d '\r' <"$SYS_LOG" | grep -qF -- "$1"; }
-not_said() { ! said "$1"; }
+# The checks read their text into a variable first: in "PRODUCER | grep -q"
+# grep may leave at the first match and the producer die of SIGPIPE, and
+# under pipefail that failure would make not_said and not_logged pass.
+said() {
+	local text
+	text=$(tr -d '\r' <"$SYS_LOG") && grep -qF -- "$1" <<<"$text"
+}
+# not_said TEXT: the program wrote something (it ran), but not TEXT.
+not_said() { [ -s "$SYS_LOG" ] && ! said "$1"; }
 rc_is() { [ "$SYS_RC" = "$1" ]; }
 rc_is_not() { [ "$SYS_RC" != "$1" ]; }
 sends_are() { [ "$("${SYSTOOL[@]}" mock sends)" = "$1" ]; }
-logged() { sys_syslog_since_case | grep -qF -- "$1"; }
-not_logged() { [ -s "$T/syslog" ] && ! logged "$1"; }
+# sys_log_re TEXT: an extended regular expression for the fixed TEXT. TEXT
+# that starts with a field of the module's line (user=..., outcome=...)
+# matches whole fields: "outcome=success" not "outcome=success_grace",
+# "user=root" not "given_user=root".
+sys_log_re() {
+	local re
+	re=$(printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g')
+	if [[ $1 =~ ^[a-z_]+= ]]; then re="(^| )$re( |\$)"; fi
+	printf '%s' "$re"
+}
+logged() {
+	local text
+	sys_syslog_sync
+	text=$(sys_syslog_since_case) && grep -aqE -- "$(sys_log_re "$1")" <<<"$text"
+}
+not_logged() { ! logged "$1"; }
 # logged_at FACILITY.LEVEL TEXT: a line with TEXT at that level.
-logged_at() { sys_syslog_since_case | grep -F -- "$2" | grep -q "^$1 "; }
+logged_at() {
+	local text
+	sys_syslog_sync
+	text=$(sys_syslog_since_case) || return 1
+	text=$(grep -aE -- "$(sys_log_re "$2")" <<<"$text" | cut -d ' ' -f 1)
+	grep -qxF -- "$1" <<<"$text"
+}
 count_said() { tr -d '\r' <"$SYS_LOG" | grep -cF -- "$1"; }
 # sent_to +E164: the last code went to this number (the mock's /last).
 sent_to() {
@@ -389,4 +452,4 @@ sent_to() {
 		"$SYS_PY" -c 'import json,sys; print(json.load(sys.stdin)["phone_number"])')" = "$1" ]
 }
 # not_grep_module FILE: FILE does not load pam_tgotp.so.
-not_grep_module() { ! grep -q 'pam_tgotp' "$1"; }
+not_grep_module() { [ -s "$1" ] && ! grep -q 'pam_tgotp' "$1"; }

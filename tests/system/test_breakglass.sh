@@ -19,7 +19,7 @@ sys_pam login login
 # The people to challenge: a local group, not one served by the directory.
 sys_group tgotp-2fa tgotptest1 tgotptest3
 check "break-glass: tgotp-2fa is a local group (in /etc/group)" grep -q '^tgotp-2fa:' /etc/group
-check "break-glass: root is not a member of it" sh -c '! id -nG root | grep -qw tgotp-2fa'
+check "break-glass: root is not a member of it" sh -c 'g=$(id -nG root) && ! echo "$g" | grep -qw tgotp-2fa'
 # A directory that is down: nothing listens on 127.0.0.1:1 (connect refused).
 DIRECTORY_DOWN='ldap {
   uri = "ldap://127.0.0.1:1"

@@ -66,12 +66,14 @@ sys_drive -e 'password for tgotptest1: ' -s "$PW" -e 'Telegram code: ' "${WRONG[
 check "fallback: wrong Telegram code: refused" rc_is 1
 check "fallback: wrong Telegram code: no OATH prompt" not_said 'OATH'
 check "fallback: wrong Telegram code: the command did not run" not_said 'RAN-42'
+check "fallback: wrong Telegram code: outcome=wrong_code" logged 'outcome=wrong_code result=PAM_MAXTRIES'
 
 sys_case "on Telegram, right code: done, pam_oath not asked"
 sys_drive -e 'password for tgotptest1: ' -s "$PW" -e 'Telegram code: ' "${CODE[@]}" -e 'RAN-42' \
 	-- "${AS_USER[@]}" "${RUN[@]}"
 check "fallback: right Telegram code: the command runs" rc_is 0
 check "fallback: right Telegram code: no OATH prompt" not_said 'OATH'
+check "fallback: right Telegram code: outcome=success" logged 'outcome=success result=PAM_SUCCESS'
 
 # The Gateway down: nothing listens on 127.0.0.1:1.
 SYS_API_URL=https://127.0.0.1:1 sys_config

@@ -144,6 +144,7 @@ check "sshd key+code: the full number never reaches the client" not_said '207946
 check "sshd key+code: one code sent" sends_are 1
 check "sshd key+code: logged with service sshd and rhost 127.0.0.1" \
 	logged 'user=tgotptest1 service=sshd rhost=127.0.0.1'
+check "sshd key+code: outcome=success" logged 'outcome=success result=PAM_SUCCESS'
 
 sys_case "key + wrong code, then the right one (two keyboard-interactive rounds)"
 ssh_as tgotptest1 -- -e 'Telegram code: ' "${WRONG[@]}" -e 'Wrong code. Tries left: 1.' \
@@ -156,7 +157,7 @@ ssh_as tgotptest1 -- -e 'Telegram code: ' "${WRONG[@]}" -e 'Telegram code: ' "${
 	-e 'Telegram verification failed.' "${DEAD_END[@]}" -e 'Permission denied'
 check "sshd key+code: wrong code is refused (ssh exit 255)" rc_is 255
 check "sshd key+code: wrong code: the command did not run" not_said 'LOGGEDIN-42'
-check "sshd key+code: wrong code: logged" logged 'outcome=wrong_code'
+check "sshd key+code: wrong code: outcome=wrong_code" logged 'outcome=wrong_code result=PAM_MAXTRIES'
 
 sys_case "Enter on the empty prompt: the client tries again, each time a new code"
 # An empty answer is PAM_AUTH_ERR; sshd lets the client retry keyboard-

@@ -71,6 +71,7 @@ sys_drive -e 'Password: ' -s "$ROOT_PW" -e 'Telegram code: ' "${CODE[@]}" -e 'UI
 	-- "${AS_CALLER[@]}" su -c "$SHOW_UID"
 check "su: right code: the shell runs as uid 0 (exit 0)" rc_is 0
 check "su: logged for root under service su" logged 'user=root service=su rhost=- phone=+44 •••• ••99'
+check "su: outcome=success" logged 'outcome=success result=PAM_SUCCESS'
 
 sys_case "su USER, wrong code twice: refused"
 sys_drive -e 'Password: ' -s "$PW" -e 'Telegram code: ' "${WRONG[@]}" -e 'Telegram code: ' "${WRONG[@]}" \

@@ -33,7 +33,7 @@ sys_drive -e 'password for tgotptest1: ' -s "$PW" -e 'Telegram code: ' "${CODE[@
 check "sudo -i: right code: the login shell runs as uid 0 (exit 0)" rc_is 0
 check "sudo -i: right code: one code sent, to the user's number" sent_to +442079460958
 check "sudo -i: right code: the module logged success under service sudo-i" \
-	logged 'user=tgotptest1 service=sudo-i rhost=- phone=+44 •••• ••58 request_id='
+	logged 'user=tgotptest1 service=sudo-i rhost=- phone=+44 •••• ••58'
 check "sudo -i: right code: outcome=success" logged 'outcome=success result=PAM_SUCCESS'
 
 sys_case "sudo -i: right password, wrong code twice: no shell"
@@ -57,6 +57,7 @@ sys_drive -e 'password for tgotptest1: ' -s "$PW" -e 'Telegram code: ' "${CODE[@
 	-- "${AS_USER[@]}" sudo --login sh -c 'echo UID-IS-$(id -u)'
 check "sudo --login: right code: root login shell (exit 0)" rc_is 0
 check "sudo --login: logged under service sudo-i" logged 'user=tgotptest1 service=sudo-i'
+check "sudo --login: outcome=success" logged 'outcome=success result=PAM_SUCCESS'
 
 # PAM_IGNORE: common-auth has already decided (the password). The wrong-code
 # cases above are the failing side of the same stack.
