@@ -200,8 +200,8 @@ sys_syslog_sync() {
 			sleep 0.05
 		done
 	fi
-	abort "the syslog catcher on /dev/log does not answer (pid $SYS_SYSLOG_PID:" \
-		"$(kill -0 "$SYS_SYSLOG_PID" 2>/dev/null && echo running || echo gone)):" \
+	abort "the syslog catcher on /dev/log does not answer (pid $SYS_SYSLOG_PID," \
+		"$(kill -0 "$SYS_SYSLOG_PID" 2>/dev/null && echo running || echo gone))" \
 		"$(tail -n 3 "$T/syslog.err" | tr '\n' ' ')"
 }
 
