@@ -148,23 +148,33 @@ static void test_errors_classified(void **state)
 
 static void test_classify_error(void **state)
 {
-	long fw = -1;
+	/* Any FLOOD_WAIT_* is throttling (contract): never the failmode path.
+	 * A malformed wait counts as none, a huge one as a day. */
+	static const struct {
+		const char *error;
+		enum tgotp_gw_result r;
+		long flood_wait;
+	} cases[] = {
+	    {"PHONE_NUMBER_MISMATCH", TGOTP_GW_UNDELIVERABLE, 0},
+	    {"FLOOD_WAIT_3600", TGOTP_GW_REFUSED, 3600},
+	    {"FLOOD_WAIT_", TGOTP_GW_REFUSED, 0},
+	    {"FLOOD_WAIT_-5", TGOTP_GW_REFUSED, 0},
+	    {"FLOOD_WAIT_99999999999999999999999", TGOTP_GW_REFUSED, 86400},
+	    {"FLOOD_WAIT_86401", TGOTP_GW_REFUSED, 86400},
+	    {"TTL_INVALID", TGOTP_GW_ERROR, 0},
+	    {"", TGOTP_GW_ERROR, 0},
+	};
+	size_t i;
+	long fw;
 
 	(void)state;
-	assert_int_equal(tgotp_gw_classify_error("PHONE_NUMBER_MISMATCH", &fw),
-			 TGOTP_GW_UNDELIVERABLE);
-	assert_int_equal(tgotp_gw_classify_error("FLOOD_WAIT_3600", &fw), TGOTP_GW_REFUSED);
-	assert_int_equal(fw, 3600);
-	/* Any FLOOD_WAIT_* is throttling (contract): never the failmode path. */
-	assert_int_equal(tgotp_gw_classify_error("FLOOD_WAIT_", &fw), TGOTP_GW_REFUSED);
-	assert_true(fw >= 0);
-	assert_int_equal(tgotp_gw_classify_error("FLOOD_WAIT_-5", &fw), TGOTP_GW_REFUSED);
-	assert_true(fw >= 0);
-	assert_int_equal(tgotp_gw_classify_error("FLOOD_WAIT_99999999999999999999999", &fw),
-			 TGOTP_GW_REFUSED);
-	assert_true(fw >= 0);
-	assert_int_equal(tgotp_gw_classify_error("TTL_INVALID", &fw), TGOTP_GW_ERROR);
-	assert_int_equal(tgotp_gw_classify_error("", &fw), TGOTP_GW_ERROR);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fw = -1; /* so that the value of the call before cannot pass */
+		assert_int_equal(tgotp_gw_classify_error(cases[i].error, &fw), cases[i].r);
+		if (fw != cases[i].flood_wait)
+			fail_msg("%s: flood wait %ld, want %ld", cases[i].error, fw,
+				 cases[i].flood_wait);
+	}
 }
 
 static void test_http_status_gate(void **state)
