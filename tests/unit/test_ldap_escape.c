@@ -158,12 +158,13 @@ static void test_bad_filters_are_configuration_errors(void **state)
 	static const char *const bad[] = {"(uid=%u",  "(uid=%u))", ")(uid=%u(", "(uid=alice)",
 					  "(uid=%U)", "(uid=%u)%", "(cn=%s)",	"(uid=%%u)"};
 	struct tgotp_ldap_config c;
-	char phone[TGOTP_PHONE_MAX] = "+15550000000";
+	char phone[TGOTP_PHONE_MAX];
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		nlines = 0;
+		snprintf(phone, sizeof(phone), "+15550000000"); /* cleared by each lookup */
 		c = config(bad[i]);
 		assert_int_equal(tgotp_ldap_lookup(&c, "", "alice", phone, &test_log),
 				 TGOTP_LOOKUP_ERROR);
@@ -214,9 +215,11 @@ static void test_uris_checked_first(void **state)
 	c.starttls = false;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		nlines = 0;
+		snprintf(phone, sizeof(phone), "+15550000000");
 		c.uri = (char *)(uintptr_t)bad[i].uri;
 		assert_int_equal(tgotp_ldap_lookup(&c, "", "alice", phone, &test_log),
 				 TGOTP_LOOKUP_ERROR);
+		assert_string_equal(phone, "");
 		if (!log_contains(bad[i].log))
 			fail_msg("%s: no log line with \"%s\"", bad[i].uri, bad[i].log);
 		assert_false(log_contains("cannot connect"));
