@@ -469,12 +469,23 @@ static char *answer_for(struct conv_state *cs)
 		return NULL;
 	if (strcmp(a, ANSWER_EXPIRED_CODE) == 0)
 		h_mock_expire();
-	else if (strcmp(a, ANSWER_CODE) && strcmp(a, ANSWER_WRONG) && strcmp(a, ANSWER_SPACED))
+	else if (strcmp(a, ANSWER_CODE) && strcmp(a, ANSWER_WRONG) && strcmp(a, ANSWER_SPACED) &&
+		 strcmp(a, ANSWER_NUL_INSIDE))
 		return strdup(a);
 	last_code(code, sizeof(code));
 	n = strlen(code);
 	if (n == 0)
 		return strdup("000000");
+	if (strcmp(a, ANSWER_NUL_INSIDE) == 0 && n > 3) {
+		char *r = malloc(n + 2);
+
+		if (r) {
+			memcpy(r, code, 3);
+			r[3] = '\0';
+			memcpy(r + 4, code + 3, n - 3 + 1);
+		}
+		return r;
+	}
 	if (strcmp(a, ANSWER_WRONG) == 0)
 		code[n - 1] = code[n - 1] == '9' ? '0' : (char)(code[n - 1] + 1);
 	if (strcmp(a, ANSWER_SPACED) == 0) {

@@ -15,6 +15,11 @@
 #define ANSWER_SPACED	    "@SPACED"	  /* the right code with blanks inside */
 #define ANSWER_EXPIRED_CODE "@EXPIRED"	  /* the mock expires the message, then the code */
 #define ANSWER_CONV_ERROR   "@CONV_ERROR" /* the conversation function fails */
+/* The right code with a NUL after its third digit, the rest of it still in
+ * the reply's buffer after the NUL (as a conversation that reuses a buffer
+ * leaves it): the reply is a C string, so the module must see three digits.
+ * A literal "12\0" "3456" would be cut by the copy the harness makes. */
+#define ANSWER_NUL_INSIDE "@NUL_INSIDE"
 
 struct h_login {
 	const char *user;

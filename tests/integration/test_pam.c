@@ -223,10 +223,8 @@ static void conversation_fails(void **state)
 
 static void hostile_answers(void **state)
 {
-	struct h_login l = LOGIN(.answers = {"123456123456",
-					     "12\0"
-					     "3456",
-					     "\033[2J123456", "１２３４５６", ANSWER_CODE});
+	struct h_login l = LOGIN(.answers = {"123456123456", ANSWER_NUL_INSIDE, "\033[2J123456",
+					     "１２３４５６", ANSWER_CODE});
 	struct h_stats s;
 
 	(void)state;
