@@ -100,16 +100,21 @@ static void success_after_one_wrong_code(void **state)
 	assert_true(h_messages_has(&l, "Tries left: 2"));
 }
 
+/* Two malformed answers and a wrong code use up the three tries: the
+ * right code after them is never asked for. */
 static void malformed_answer_is_a_try_without_a_call(void **state)
 {
-	struct h_login l = LOGIN(.answers = {"12ab56", "12345678", ANSWER_CODE});
+	struct h_login l = LOGIN(.answers = {"12ab56", "12345678", ANSWER_WRONG, ANSWER_CODE});
 	struct h_stats s;
 
 	(void)state;
 	h_run(&l);
-	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_result(&l, PAM_MAXTRIES, "PAM_MAXTRIES");
+	assert_int_equal(l.prompts, 3);
+	assert_true(h_messages_has(&l, "Tries left: 1"));
 	h_mock_stats(&s);
 	assert_int_equal(s.check, 1);
+	assert_outcome("wrong_code");
 }
 
 static void users_file_number_with_spaces(void **state)
