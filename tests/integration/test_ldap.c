@@ -213,9 +213,11 @@ static void assert_no_connection(int s)
 
 /* ---- numbers in the forms people type */
 
+/* lena's mobile is there for the bind account only: the number proves
+ * the bind, and without it there is none. */
 static void starttls_bind_international(void **state)
 {
-	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
+	struct h_login l = LOGIN(.user = "lena", .answers = {ANSWER_CODE});
 
 	(void)state;
 	config_bind(NULL, uri_starttls, NULL);
@@ -223,6 +225,14 @@ static void starttls_bind_international(void **state)
 	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
 	assert_sent_to("+442079460958");
 	assert_true(h_messages_has(&l, "+44 \u2022\u2022\u2022\u2022 \u2022\u202258"));
+
+	h_mock_reset();
+	config(NULL, uri_starttls, NULL);
+	l = LOGIN(.user = "lena", .answers = {ANSWER_CODE});
+	h_run(&l);
+	assert_result(&l, PAM_AUTH_ERR, "PAM_AUTH_ERR");
+	assert_log("ldap: user lena: the entry has no mobile");
+	assert_nothing_sent();
 }
 
 static void ldaps_anonymous_national_number(void **state)

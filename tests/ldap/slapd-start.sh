@@ -104,6 +104,9 @@ access to attrs=userPassword
 access to attrs=telephoneNumber
 	by dn.exact="cn=reader,dc=example,dc=org" read
 	by * none
+access to dn.exact="uid=lena,ou=people,dc=example,dc=org" attrs=mobile
+	by dn.exact="cn=reader,dc=example,dc=org" read
+	by * none
 access to *
 	by * read
 CONF
