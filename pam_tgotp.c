@@ -28,6 +28,102 @@
 
 #define USER_NAME_MAX 256
 
+/* How a login ends. Every step returns GO_ON or one of these; the outcomes
+ * table below says what each means. */
+enum outcome {
+	GO_ON = -1, /* not decided yet: the next step runs */
+	OUT_SUCCESS,
+	OUT_GRACE,
+	OUT_WRONG_CODE,
+	OUT_GW_MAX_ATTEMPTS,
+	OUT_EXPIRED,
+	OUT_GW_EXPIRED,
+	OUT_GW_NO_STATUS,
+	OUT_GW_UNKNOWN_STATUS,
+	OUT_EMPTY_ANSWER,
+	OUT_CONVERSATION_FAILED,
+	OUT_PASSWORD_FAILED,
+	OUT_DENIED_BY_SSHD,
+	OUT_INVALID_USER_NAME,
+	OUT_UNMAPPED_DENY,
+	OUT_UNMAPPED_IGNORE,
+	OUT_UNMAPPED_FALLBACK,
+	OUT_NOT_IN_GROUPS,
+	OUT_RATE_LIMITED,
+	OUT_GATEWAY_UNAVAILABLE,
+	OUT_DIRECTORY_UNAVAILABLE,
+	OUT_NOT_ON_TELEGRAM,
+	OUT_SENDING_REFUSED,
+	OUT_GATEWAY_ERROR,
+	OUT_CHECK_FAILED,
+	OUT_DIRECTORY_REFUSED,
+	OUT_NSS_ERROR,
+	OUT_STATE_BUSY,
+	OUT_FLOOD_WAIT,
+	OUT_DAILY_BUDGET,
+	OUT_BAD_ARGUMENT,
+	OUT_CONFIG_ERROR,
+	OUT_STATE_ERROR,
+	OUT_TOKEN_UNREADABLE,
+	OUT_CLIENT_SETUP_FAILED,
+};
+
+/* The result of an outcome where nobody answered: failmode decides (see
+ * by_failmode()). */
+#define BY_FAILMODE (-1)
+
+#define FAILED	      "Telegram verification failed."
+#define NOT_AVAILABLE "Telegram verification is not available."
+
+/* The contract's results table, one row per outcome. */
+static const struct {
+	const char *name; /* the outcome= word of the log line */
+	int rc;		  /* what the module returns, or BY_FAILMODE */
+	int prio;	  /* of the log line */
+	const char *msg;  /* told the user (PAM_ERROR_MSG), NULL for nothing */
+} outcomes[] = {
+    [OUT_SUCCESS] = {"success", PAM_SUCCESS, LOG_INFO, NULL},
+    [OUT_GRACE] = {"grace", PAM_SUCCESS, LOG_INFO, NULL},
+    [OUT_WRONG_CODE] = {"wrong_code", PAM_MAXTRIES, LOG_NOTICE, FAILED},
+    [OUT_GW_MAX_ATTEMPTS] = {"code_max_attempts_exceeded", PAM_MAXTRIES, LOG_NOTICE, FAILED},
+    [OUT_EXPIRED] = {"expired", PAM_AUTH_ERR, LOG_NOTICE, NULL},
+    [OUT_GW_EXPIRED] = {"expired", PAM_AUTH_ERR, LOG_NOTICE, FAILED},
+    [OUT_GW_NO_STATUS] = {"none", PAM_AUTH_ERR, LOG_NOTICE, FAILED},
+    [OUT_GW_UNKNOWN_STATUS] = {"unknown", PAM_AUTH_ERR, LOG_NOTICE, FAILED},
+    [OUT_EMPTY_ANSWER] = {"empty_answer", PAM_AUTH_ERR, LOG_NOTICE, NULL},
+    [OUT_CONVERSATION_FAILED] = {"conversation_failed", PAM_AUTH_ERR, LOG_NOTICE, NULL},
+    [OUT_PASSWORD_FAILED] = {"password_failed", PAM_AUTH_ERR, LOG_NOTICE, NULL},
+    [OUT_DENIED_BY_SSHD] = {"denied_by_sshd", PAM_AUTH_ERR, LOG_NOTICE, NULL},
+    [OUT_INVALID_USER_NAME] = {"invalid_user_name", PAM_AUTH_ERR, LOG_NOTICE, NULL},
+    [OUT_UNMAPPED_DENY] = {"unmapped", PAM_AUTH_ERR, LOG_NOTICE, FAILED},
+    [OUT_UNMAPPED_IGNORE] = {"unmapped", PAM_IGNORE, LOG_INFO, NULL},
+    [OUT_UNMAPPED_FALLBACK] = {"unmapped", PAM_AUTHINFO_UNAVAIL, LOG_NOTICE, NULL},
+    [OUT_NOT_IN_GROUPS] = {"not_in_groups", PAM_IGNORE, LOG_INFO, NULL},
+    /* take_slots() tells the user how long to wait */
+    [OUT_RATE_LIMITED] = {"rate_limited", PAM_MAXTRIES, LOG_NOTICE, NULL},
+    /* nobody answered */
+    [OUT_GATEWAY_UNAVAILABLE] = {"gateway_unavailable", BY_FAILMODE, LOG_NOTICE, NOT_AVAILABLE},
+    [OUT_DIRECTORY_UNAVAILABLE] = {"directory_unavailable", BY_FAILMODE, LOG_NOTICE, NOT_AVAILABLE},
+    /* SECURITY: somebody answered, or a stranger can cause it by trying
+     * logins: never success, whatever failmode. */
+    [OUT_NOT_ON_TELEGRAM] = {"not_on_telegram", PAM_AUTHINFO_UNAVAIL, LOG_NOTICE, NOT_AVAILABLE},
+    [OUT_SENDING_REFUSED] = {"sending_refused", PAM_AUTHINFO_UNAVAIL, LOG_NOTICE, NOT_AVAILABLE},
+    [OUT_GATEWAY_ERROR] = {"gateway_error", PAM_AUTHINFO_UNAVAIL, LOG_NOTICE, NOT_AVAILABLE},
+    [OUT_CHECK_FAILED] = {"check_failed", PAM_AUTHINFO_UNAVAIL, LOG_NOTICE, NOT_AVAILABLE},
+    [OUT_DIRECTORY_REFUSED] = {"directory_refused", PAM_AUTHINFO_UNAVAIL, LOG_NOTICE,
+			       NOT_AVAILABLE},
+    [OUT_NSS_ERROR] = {"nss_error", PAM_AUTHINFO_UNAVAIL, LOG_NOTICE, NOT_AVAILABLE},
+    [OUT_STATE_BUSY] = {"state_busy", PAM_AUTHINFO_UNAVAIL, LOG_NOTICE, NOT_AVAILABLE},
+    [OUT_FLOOD_WAIT] = {"flood_wait", PAM_AUTHINFO_UNAVAIL, LOG_NOTICE, NOT_AVAILABLE},
+    [OUT_DAILY_BUDGET] = {"daily_budget", PAM_AUTHINFO_UNAVAIL, LOG_NOTICE, NOT_AVAILABLE},
+    /* the administrator's to fix */
+    [OUT_BAD_ARGUMENT] = {"bad_argument", PAM_SERVICE_ERR, LOG_NOTICE, NULL},
+    [OUT_CONFIG_ERROR] = {"config_error", PAM_SERVICE_ERR, LOG_NOTICE, NULL},
+    [OUT_STATE_ERROR] = {"state_error", PAM_SERVICE_ERR, LOG_NOTICE, NULL},
+    [OUT_TOKEN_UNREADABLE] = {"token_unreadable", PAM_SERVICE_ERR, LOG_NOTICE, NULL},
+    [OUT_CLIENT_SETUP_FAILED] = {"client_setup_failed", PAM_SERVICE_ERR, LOG_NOTICE, NULL},
+};
+
 struct login {
 	pam_handle_t *pamh;
 	int flags;
@@ -45,7 +141,6 @@ struct login {
 	char request_id[TGOTP_REQID_MAX]; /* of the sent message, "" before */
 	time_t sent_at;
 	struct tgotp_status last; /* cost and balance of the send, for the log */
-	const char *outcome;
 	enum tgotp_gw_result last_gw;
 	bool charged; /* checkSendAbility took its fee */
 };
@@ -103,17 +198,37 @@ static const char *result_name(int rc)
 	}
 }
 
-/* The one log line of a login. */
-static int finish(struct login *l, int rc, const char *outcome)
+/* Nobody answered (the Gateway or the directory cannot be reached):
+ * PAM_AUTHINFO_UNAVAIL, or PAM_SUCCESS under failmode = safe. */
+static int by_failmode(struct login *l)
+{
+	if (l->cfg.failmode != TGOTP_FAIL_SAFE)
+		return PAM_AUTHINFO_UNAVAIL;
+	/* SECURITY: in a setuid program (sudo, su) the caller controls the
+	 * signals (Ctrl-Z past the timeout) and the environment of this
+	 * process, so "unreachable" may be their doing: safe mode would be
+	 * no second factor at all there. */
+	if (getauxval(AT_SECURE)) {
+		tgotp_log(&l->log, LOG_WARNING,
+			  "failmode = safe is not applied in a setuid program (%s): its caller "
+			  "could make the Gateway look unreachable",
+			  l->service ? l->service : "-");
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	return PAM_SUCCESS;
+}
+
+/* Tells the user, writes the one log line of a login and returns its
+ * PAM result. */
+static int finish(struct login *l, enum outcome o)
 {
 	char cost[64] = "", user[TGOTP_LOG_FIELD_MAX], service[TGOTP_LOG_FIELD_MAX];
 	char rhost[TGOTP_LOG_FIELD_MAX], given[TGOTP_LOG_FIELD_MAX + 16] = "";
-	int prio = rc == PAM_SUCCESS || rc == PAM_IGNORE ? LOG_INFO : LOG_NOTICE;
+	int rc = outcomes[o].rc, prio = outcomes[o].prio;
 
-	if (!l->outcome)
-		l->outcome = outcome;
-	if (rc == PAM_SUCCESS && strcmp(l->outcome, "success") != 0 &&
-	    strcmp(l->outcome, "grace") != 0)
+	if (outcomes[o].msg)
+		say(l, PAM_ERROR_MSG, outcomes[o].msg);
+	if (rc == BY_FAILMODE && (rc = by_failmode(l)) == PAM_SUCCESS)
 		prio = LOG_WARNING; /* failmode = safe let the user in without a code */
 	if (l->last.has_cost)
 		snprintf(cost, sizeof(cost), " request_cost=%.4f", l->last.request_cost);
@@ -131,36 +246,8 @@ static int finish(struct login *l, int rc, const char *outcome)
 		  tgotp_log_field(l->user, user, sizeof(user)), given,
 		  tgotp_log_field(l->service, service, sizeof(service)),
 		  tgotp_log_field(l->rhost, rhost, sizeof(rhost)), l->masked[0] ? l->masked : "-",
-		  l->request_id[0] ? l->request_id : "-", l->outcome, result_name(rc), cost);
+		  l->request_id[0] ? l->request_id : "-", outcomes[o].name, result_name(rc), cost);
 	return rc;
-}
-
-/* Telegram cannot be used for this login, whatever failmode: the user is
- * told so, and the stack may fall back (PAM_AUTHINFO_UNAVAIL). */
-static int not_available(struct login *l, const char *outcome)
-{
-	say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
-	return finish(l, PAM_AUTHINFO_UNAVAIL, outcome);
-}
-
-/* The Gateway or the directory cannot be reached: failmode decides. */
-static int unavailable(struct login *l, const char *outcome)
-{
-	say(l, PAM_ERROR_MSG, "Telegram verification is not available.");
-	if (l->cfg.failmode != TGOTP_FAIL_SAFE)
-		return finish(l, PAM_AUTHINFO_UNAVAIL, outcome);
-	/* SECURITY: in a setuid program (sudo, su) the caller controls the
-	 * signals (Ctrl-Z past the timeout) and the environment of this
-	 * process, so "unreachable" may be their doing: safe mode would be
-	 * no second factor at all there. */
-	if (getauxval(AT_SECURE)) {
-		tgotp_log(&l->log, LOG_WARNING,
-			  "failmode = safe is not applied in a setuid program (%s): its caller "
-			  "could make the Gateway look unreachable",
-			  l->service ? l->service : "-");
-		return finish(l, PAM_AUTHINFO_UNAVAIL, outcome);
-	}
-	return finish(l, PAM_SUCCESS, outcome);
 }
 
 /* The slots taken for this code go back only when nothing was sent or
@@ -178,8 +265,9 @@ static void give_back_slots(struct login *l, const struct tgotp_status *st)
 	l->slot_at = 0;
 }
 
-/* Maps a failed Gateway call (whose answer is st) to the contract's result. */
-static int gateway_failed(struct login *l, enum tgotp_gw_result r, const struct tgotp_status *st)
+/* Maps a failed Gateway call (whose answer is st) to its outcome. */
+static enum outcome gateway_failed(struct login *l, enum tgotp_gw_result r,
+				   const struct tgotp_status *st)
 {
 	l->last_gw = r;
 	give_back_slots(l, st);
@@ -187,18 +275,18 @@ static int gateway_failed(struct login *l, enum tgotp_gw_result r, const struct 
 		tgotp_state_flood_set(l->state, time(NULL) + st->flood_wait);
 	switch (r) {
 	case TGOTP_GW_UNDELIVERABLE:
-		return not_available(l, "not_on_telegram");
+		return OUT_NOT_ON_TELEGRAM;
 	case TGOTP_GW_REFUSED:
 		/* SECURITY: strangers can provoke these by trying logins; in
 		 * safe mode they must not turn into no second factor. */
-		return not_available(l, "sending_refused");
+		return OUT_SENDING_REFUSED;
 	case TGOTP_GW_ERROR:
 		/* SECURITY: the Gateway answered; whatever made it refuse may
 		 * be the caller's doing (the request carries their user name
 		 * and host name): never "unreachable", whatever failmode. */
-		return not_available(l, "gateway_error");
+		return OUT_GATEWAY_ERROR;
 	default:
-		return unavailable(l, "gateway_unavailable");
+		return OUT_GATEWAY_UNAVAILABLE;
 	}
 }
 
@@ -223,16 +311,15 @@ static bool failed_password(pam_handle_t *pamh)
 }
 
 /* No usable phone number for this user: unmapped decides. */
-static int unmapped(struct login *l)
+static enum outcome unmapped(const struct login *l)
 {
 	switch (l->cfg.unmapped) {
 	case TGOTP_UNMAPPED_IGNORE:
-		return finish(l, PAM_IGNORE, "unmapped");
+		return OUT_UNMAPPED_IGNORE;
 	case TGOTP_UNMAPPED_FALLBACK:
-		return finish(l, PAM_AUTHINFO_UNAVAIL, "unmapped");
+		return OUT_UNMAPPED_FALLBACK;
 	default:
-		say(l, PAM_ERROR_MSG, "Telegram verification failed.");
-		return finish(l, PAM_AUTH_ERR, "unmapped");
+		return OUT_UNMAPPED_DENY;
 	}
 }
 
@@ -250,9 +337,8 @@ static void fill_payload(struct login *l, char out[TGOTP_PAYLOAD_MAX + 1])
 	tgotp_payload_expand(l->cfg.payload, &v, out);
 }
 
-/* checkSendAbility (optional) then sendVerificationMessage. Returns -1 when
- * the code is on its way, else the PAM result. */
-static int send_code(struct login *l)
+/* checkSendAbility (optional) then sendVerificationMessage. */
+static enum outcome send_code(struct login *l)
 {
 	struct tgotp_send_req req = {0};
 	struct tgotp_status ability = {0};
@@ -288,178 +374,179 @@ static int send_code(struct login *l)
 		return gateway_failed(l, r, &l->last);
 	memcpy(l->request_id, l->last.request_id, sizeof(l->request_id));
 	l->sent_at = time(NULL);
-	return -1;
+	return GO_ON;
 }
 
-/* Asks for the code. -1 when the conversation failed, else what the
- * answer is (code filled for TGOTP_ANSWER_CODE). */
-static int read_answer(struct login *l, char code[TGOTP_ANSWER_MAX])
+/* Asks for the code (filled for TGOTP_ANSWER_CODE). */
+static enum tgotp_answer read_answer(struct login *l, char code[TGOTP_ANSWER_MAX])
 {
 	char *resp = NULL;
-	int ret = -1;
+	enum tgotp_answer a = TGOTP_ANSWER_NO_REPLY;
 
 	code[0] = '\0';
 	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", l->cfg.prompt) == PAM_SUCCESS &&
 	    resp)
-		ret = (int)tgotp_answer_read(resp, l->cfg.code_length, code);
+		a = tgotp_answer_read(resp, l->cfg.code_length, code);
 	tgotp_strfreezero(resp);
-	return ret;
+	return a;
 }
 
 /* A failure of checkVerificationStatus, after the Gateway took the message.
  * SECURITY: whoever has the password can provoke one (stall the process,
  * send a code the Gateway chokes on); in safe mode it must not become a
  * success: it is PAM_AUTHINFO_UNAVAIL whatever failmode. */
-static int check_failed(struct login *l, enum tgotp_gw_result r, const struct tgotp_status *st)
+static enum outcome check_failed(struct login *l, enum tgotp_gw_result r,
+				 const struct tgotp_status *st)
 {
 	l->last_gw = r;
 	if (r == TGOTP_GW_REFUSED && st->flood_wait > 0)
 		tgotp_state_flood_set(l->state, time(NULL) + st->flood_wait);
-	return not_available(l, "check_failed");
+	return OUT_CHECK_FAILED;
 }
 
-#define ASK_AGAIN (-1)
-
-/* Judges one answer. ASK_AGAIN for a wrong code, else the PAM result. */
-static int try_answer(struct login *l, int a, const char *code)
+/* Judges one answer; a wrong code is GO_ON: ask again. */
+static enum outcome try_answer(struct login *l, enum tgotp_answer a, const char *code)
 {
 	struct tgotp_status st;
 	enum tgotp_gw_result r;
 
 	switch (a) {
 	case TGOTP_ANSWER_EMPTY:
-		return finish(l, PAM_AUTH_ERR, "empty_answer");
+		return OUT_EMPTY_ANSWER;
 	case TGOTP_ANSWER_SSHD_DENIED:
 		/* sshd will refuse this user anyway (e.g. root under
 		 * PermitRootLogin prohibit-password): stop spending tries. */
-		return finish(l, PAM_AUTH_ERR, "denied_by_sshd");
+		return OUT_DENIED_BY_SSHD;
 	case TGOTP_ANSWER_MALFORMED:
-		return ASK_AGAIN; /* a wrong try, without a Gateway call */
+		return GO_ON; /* a wrong try, without a Gateway call */
+	case TGOTP_ANSWER_NO_REPLY:
+		return OUT_CONVERSATION_FAILED;
 	case TGOTP_ANSWER_CODE:
 		break;
-	default:
-		return finish(l, PAM_AUTH_ERR, "conversation_failed");
 	}
 	if (time(NULL) - l->sent_at > l->cfg.ttl)
-		return finish(l, PAM_AUTH_ERR, "expired");
+		return OUT_EXPIRED;
 	r = tgotp_gw_check(l->gw, l->request_id, code, &st);
 	if (r == TGOTP_GW_CODE_INVALID ||
 	    (r == TGOTP_GW_OK && st.verification == TGOTP_VERIFY_CODE_INVALID))
-		return ASK_AGAIN;
+		return GO_ON;
 	if (r != TGOTP_GW_OK)
 		return check_failed(l, r, &st);
-	if (st.verification == TGOTP_VERIFY_CODE_VALID)
-		return finish(l, PAM_SUCCESS, "success");
-	/* expired, the Gateway's attempt limit (tries ran out), or a status
-	 * we do not know: never success. */
-	say(l, PAM_ERROR_MSG, "Telegram verification failed.");
-	return finish(l, st.verification == TGOTP_VERIFY_MAX_ATTEMPTS ? PAM_MAXTRIES : PAM_AUTH_ERR,
-		      tgotp_verification_str(st.verification));
+	switch (st.verification) {
+	case TGOTP_VERIFY_CODE_VALID:
+		return OUT_SUCCESS;
+	case TGOTP_VERIFY_MAX_ATTEMPTS: /* the Gateway's attempt limit: tries ran out */
+		return OUT_GW_MAX_ATTEMPTS;
+	case TGOTP_VERIFY_EXPIRED:
+		return OUT_GW_EXPIRED;
+	case TGOTP_VERIFY_NONE:
+		return OUT_GW_NO_STATUS;
+	default: /* a status we do not know: never success */
+		return OUT_GW_UNKNOWN_STATUS;
+	}
 }
 
-/* Asks for the code up to max_tries times. Returns the PAM result. */
-static int verify_code(struct login *l)
+/* Asks for the code up to max_tries times. */
+static enum outcome verify_code(struct login *l)
 {
 	char code[TGOTP_ANSWER_MAX], msg[64];
 	long tries;
-	int rc;
+	enum outcome o;
 
 	for (tries = 1;; tries++) {
-		rc = try_answer(l, read_answer(l, code), code);
+		o = try_answer(l, read_answer(l, code), code);
 		explicit_bzero(code, sizeof(code));
-		if (rc != ASK_AGAIN)
-			return rc;
+		if (o != GO_ON)
+			return o;
 		if (tries >= l->cfg.max_tries)
 			break;
 		snprintf(msg, sizeof(msg), "Wrong code. Tries left: %ld.",
 			 l->cfg.max_tries - tries);
 		say(l, PAM_ERROR_MSG, msg);
 	}
-	say(l, PAM_ERROR_MSG, "Telegram verification failed.");
-	return finish(l, PAM_MAXTRIES, "wrong_code");
+	return OUT_WRONG_CODE;
 }
 
-/* Finds the user's number. Returns -1 when found, else the PAM result. */
-static int resolve_phone(struct login *l)
+/* Finds the user's number. */
+static enum outcome resolve_phone(struct login *l)
 {
 	switch (tgotp_users_lookup(&l->cfg, l->user, l->phone, &l->log)) {
 	case TGOTP_LOOKUP_FOUND:
 		tgotp_phone_mask(l->phone, l->masked);
-		return -1;
+		return GO_ON;
 	case TGOTP_LOOKUP_NOT_FOUND:
 		return unmapped(l);
 	case TGOTP_LOOKUP_UNAVAILABLE:
-		return unavailable(l, "directory_unavailable");
+		return OUT_DIRECTORY_UNAVAILABLE;
 	case TGOTP_LOOKUP_REFUSED:
 		/* SECURITY: an answer can be provoked (lock the service
 		 * account): never "unreachable", whatever failmode. */
-		return not_available(l, "directory_refused");
+		return OUT_DIRECTORY_REFUSED;
 	default:
-		return finish(l, PAM_SERVICE_ERR, "config_error");
+		return OUT_CONFIG_ERROR;
 	}
 }
 
 /* SECURITY: one account, one name. sshd hands PAM the name the client
  * typed; with a case-insensitive directory "Alice" logs in as alice, and
  * must share alice's number, groups, rate limit and grace. A name NSS does
- * not know is used as given (sshd already refuses such users). -1 to go
- * on, else the PAM result. */
-static int canonicalise_user(struct login *l)
+ * not know is used as given (sshd already refuses such users). */
+static enum outcome canonicalise_user(struct login *l)
 {
 	switch (tgotp_canonical_user(l->user, l->account, sizeof(l->account), &l->log)) {
 	case 0:
-		return -1;
+		return GO_ON;
 	case 1:
 		if (strcmp(l->account, l->user) != 0) {
 			l->given_user = l->user;
 			l->user = l->account;
 		}
-		return -1;
+		return GO_ON;
 	default:
-		return not_available(l, "nss_error");
+		return OUT_NSS_ERROR;
 	}
 }
 
-/* Everything before a code is sent. -1 to go on, else the PAM result. */
-static int prepare(struct login *l, int argc, const char **argv)
+/* Everything before a code is sent. */
+static enum outcome prepare(struct login *l, int argc, const char **argv)
 {
 	const char *config;
 	const void *item = NULL;
-	int rc;
+	enum outcome o;
 
 	if (parse_args(l, argc, argv, &config) < 0)
-		return finish(l, PAM_SERVICE_ERR, "bad_argument");
+		return OUT_BAD_ARGUMENT;
 	if (pam_get_item(l->pamh, PAM_SERVICE, &item) == PAM_SUCCESS)
 		l->service = item;
 	if (pam_get_item(l->pamh, PAM_RHOST, &item) == PAM_SUCCESS)
 		l->rhost = item;
 	if (pam_get_user(l->pamh, &l->user, NULL) != PAM_SUCCESS || !valid_user_name(l->user)) {
 		l->user = NULL;
-		return finish(l, PAM_AUTH_ERR, "invalid_user_name");
+		return OUT_INVALID_USER_NAME;
 	}
 	if (tgotp_config_load(config, &l->cfg, &l->log) < 0)
-		return finish(l, PAM_SERVICE_ERR, "config_error");
+		return OUT_CONFIG_ERROR;
 	l->cfg_loaded = true;
 	if (failed_password(l->pamh))
-		return finish(l, PAM_AUTH_ERR, "password_failed");
-	if ((rc = canonicalise_user(l)) >= 0)
-		return rc;
+		return OUT_PASSWORD_FAILED;
+	if ((o = canonicalise_user(l)) != GO_ON)
+		return o;
 	/* When NSS cannot tell, the user is asked for a code. */
 	if (l->cfg.ngroups > 0 &&
 	    tgotp_user_in_groups(l->user, l->cfg.groups, l->cfg.ngroups, &l->log) == 0)
-		return finish(l, PAM_IGNORE, "not_in_groups");
+		return OUT_NOT_IN_GROUPS;
 	return resolve_phone(l);
 }
 
 /* The state directory, and the grace period of a recent verified login. */
-static int open_state(struct login *l)
+static enum outcome open_state(struct login *l)
 {
 	enum tgotp_verdict v = TGOTP_STATE_OK;
 	bool grace = false;
 
 	l->state = tgotp_state_open(l->cfg.state_dir, &l->log);
 	if (!l->state)
-		return finish(l, PAM_SERVICE_ERR, "state_error");
+		return OUT_STATE_ERROR;
 	if (l->cfg.grace_period > 0)
 		v = tgotp_state_grace_check(l->state, l->user, l->service, l->rhost, time(NULL),
 					    l->cfg.grace_period, &grace);
@@ -467,16 +554,16 @@ static int open_state(struct login *l)
 	 * may be a local user's stopped sudo: whatever failmode, that must not
 	 * let anyone in without a code. */
 	if (v == TGOTP_STATE_BUSY)
-		return not_available(l, "state_busy");
+		return OUT_STATE_BUSY;
 	if (v != TGOTP_STATE_OK)
-		return finish(l, PAM_SERVICE_ERR, "state_error");
-	return grace ? finish(l, PAM_SUCCESS, "grace") : -1;
+		return OUT_STATE_ERROR;
+	return grace ? OUT_GRACE : GO_ON;
 }
 
 /* Whether a code may be sent now: FLOOD_WAIT pause, codes per user, codes
  * per day. The slots are taken before sending so that concurrent logins
  * cannot overshoot; they are given back when nothing gets sent. */
-static int take_slots(struct login *l)
+static enum outcome take_slots(struct login *l)
 {
 	time_t now = time(NULL), until;
 	long retry;
@@ -484,9 +571,8 @@ static int take_slots(struct login *l)
 	enum tgotp_verdict v;
 
 	v = tgotp_state_flood_check(l->state, now, &until);
-	if (v == TGOTP_STATE_LIMITED) {
-		return not_available(l, "flood_wait");
-	}
+	if (v == TGOTP_STATE_LIMITED)
+		return OUT_FLOOD_WAIT;
 	if (v == TGOTP_STATE_OK)
 		v = tgotp_state_rate_take(l->state, l->user, l->cfg.rate_limit, l->cfg.rate_window,
 					  now, &retry);
@@ -495,7 +581,7 @@ static int take_slots(struct login *l)
 			 "Too many Telegram codes were requested. Try again in %ld minute%s.",
 			 (retry + 59) / 60, (retry + 59) / 60 == 1 ? "" : "s");
 		say(l, PAM_ERROR_MSG, msg);
-		return finish(l, PAM_MAXTRIES, "rate_limited");
+		return OUT_RATE_LIMITED;
 	}
 	if (v == TGOTP_STATE_OK) {
 		l->slot_at = now;
@@ -507,21 +593,20 @@ static int take_slots(struct login *l)
 		tgotp_state_rate_give_back(l->state, l->user, now);
 		l->slot_at = 0;
 	}
-	if (v == TGOTP_STATE_LIMITED) {
-		return not_available(l, "daily_budget");
-	}
+	if (v == TGOTP_STATE_LIMITED)
+		return OUT_DAILY_BUDGET;
 	if (v == TGOTP_STATE_BUSY)
-		return not_available(l, "state_busy");
-	return v == TGOTP_STATE_OK ? -1 : finish(l, PAM_SERVICE_ERR, "state_error");
+		return OUT_STATE_BUSY;
+	return v == TGOTP_STATE_OK ? GO_ON : OUT_STATE_ERROR;
 }
 
-static int open_gateway(struct login *l)
+static enum outcome open_gateway(struct login *l)
 {
 	struct tgotp_gw_opts o;
 	char *token = tgotp_read_secret_line(l->cfg.token_file, TGOTP_SECRET_TOKEN, &l->log);
 
 	if (!token)
-		return finish(l, PAM_SERVICE_ERR, "token_unreadable");
+		return OUT_TOKEN_UNREADABLE;
 	o.api_url = l->cfg.api_url;
 	o.token = token;
 	o.ca_file = l->cfg.ca_file;
@@ -529,12 +614,13 @@ static int open_gateway(struct login *l)
 	o.timeout = l->cfg.timeout;
 	l->gw = tgotp_gateway_new(&o, &l->log);
 	tgotp_strfreezero(token);
-	return l->gw ? -1 : finish(l, PAM_SERVICE_ERR, "client_setup_failed");
+	return l->gw ? GO_ON : OUT_CLIENT_SETUP_FAILED;
 }
 
 TGOTP_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct login l;
+	enum outcome o;
 	int rc;
 
 	memset(&l, 0, sizeof(l));
@@ -542,27 +628,27 @@ TGOTP_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, co
 	l.flags = flags;
 	l.log.fn = log_to_pam;
 	l.log.ctx = pamh;
-	rc = prepare(&l, argc, argv);
-	if (rc < 0)
-		rc = open_state(&l);
-	if (rc < 0)
-		rc = open_gateway(&l);
-	if (rc < 0)
-		rc = take_slots(&l);
-	if (rc < 0)
-		rc = send_code(&l);
-	if (rc < 0) {
+	o = prepare(&l, argc, argv);
+	if (o == GO_ON)
+		o = open_state(&l);
+	if (o == GO_ON)
+		o = open_gateway(&l);
+	if (o == GO_ON)
+		o = take_slots(&l);
+	if (o == GO_ON)
+		o = send_code(&l);
+	if (o == GO_ON) {
 		char msg[128];
 		snprintf(msg, sizeof(msg), "A Telegram code was sent to %s.", l.masked);
 		say(&l, PAM_TEXT_INFO, msg);
-		rc = verify_code(&l);
+		o = verify_code(&l);
 	}
+	rc = finish(&l, o);
 	/* A code that can no longer be used should not stay on the phone;
 	 * skipped when the Gateway just failed (it would only add a timeout). */
 	if (rc != PAM_SUCCESS && l.request_id[0] && l.last_gw != TGOTP_GW_UNAVAILABLE)
 		tgotp_gw_revoke(l.gw, l.request_id);
-	if (rc == PAM_SUCCESS && l.outcome && strcmp(l.outcome, "success") == 0 &&
-	    l.cfg.grace_period > 0)
+	if (o == OUT_SUCCESS && l.cfg.grace_period > 0)
 		tgotp_state_grace_record(l.state, l.user, l.service, l.rhost, time(NULL));
 	tgotp_gateway_free(l.gw);
 	tgotp_state_close(l.state);

@@ -11,6 +11,7 @@ enum tgotp_answer {
 	TGOTP_ANSWER_CODE,	  /* exactly code_length digits: worth a Gateway check */
 	TGOTP_ANSWER_MALFORMED,	  /* anything else: a wrong try, no Gateway call */
 	TGOTP_ANSWER_SSHD_DENIED, /* sshd's failed-password marker */
+	TGOTP_ANSWER_NO_REPLY,	  /* the conversation failed (the module's, never read's) */
 };
 
 /* OpenSSH hands PAM this password for unknown or denied users, and puts it
