@@ -38,54 +38,71 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
+/* Logs a failed curl_easy_setopt by the option's name; returns rc. */
+static CURLcode setopt_done(const struct tgotp_gateway *gw, const char *option, CURLcode rc)
+{
+	if (rc != CURLE_OK)
+		tgotp_log(gw->log, LOG_ERR, "gateway: curl_easy_setopt(%s) failed: %s", option,
+			  curl_easy_strerror(rc));
+	return rc;
+}
+
+/* Sets one option of gw's handle; true when that failed (and was logged),
+ * so that a chain of them joined with || stops at the first failure. */
+#define SETOPT_FAILED(gw, opt, val)                                                                \
+	(setopt_done((gw), #opt, curl_easy_setopt((gw)->curl, opt, val)) != CURLE_OK)
+
 static int set_common_options(struct tgotp_gateway *gw, const struct tgotp_gw_opts *o)
 {
-	CURL *c = gw->curl;
-	CURLcode rc = CURLE_OK;
 	bool own_ca = o->ca_file && *o->ca_file;
 
 	/* SECURITY: https only and no redirects: a Location: http://...
 	 * answer cannot take the token (or the code) anywhere. */
-	rc |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	rc |= curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-	rc |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	if (SETOPT_FAILED(gw, CURLOPT_PROTOCOLS_STR, "https") ||
+	    SETOPT_FAILED(gw, CURLOPT_REDIR_PROTOCOLS_STR, "https") ||
+	    SETOPT_FAILED(gw, CURLOPT_FOLLOWLOCATION, 0L))
+		return -1;
 	/* No SIGALRM in the host: timeouts without signals. */
-	rc |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (SETOPT_FAILED(gw, CURLOPT_NOSIGNAL, 1L))
+		return -1;
 #if LIBCURL_VERSION_NUM >= 0x075700
 	/* A resolver that never answers would otherwise hold the login until
 	 * getaddrinfo gives up (resolv.conf's timeout x attempts x servers,
 	 * minutes): libcurl joins its resolver thread. With this it leaves
 	 * the thread to finish on its own; the module is linked -z nodelete
 	 * so that libcurl stays mapped under that thread after pam_end. */
-	rc |= curl_easy_setopt(c, CURLOPT_QUICK_EXIT, 1L);
+	if (SETOPT_FAILED(gw, CURLOPT_QUICK_EXIT, 1L))
+		return -1;
 #endif
-	rc |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->timeout);
-	rc |= curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout);
+	if (SETOPT_FAILED(gw, CURLOPT_CONNECTTIMEOUT, o->timeout) ||
+	    SETOPT_FAILED(gw, CURLOPT_TIMEOUT, o->timeout))
+		return -1;
 	/* SECURITY: verification is never configurable. */
-	rc |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	rc |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	rc |= curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (SETOPT_FAILED(gw, CURLOPT_SSL_VERIFYPEER, 1L) ||
+	    SETOPT_FAILED(gw, CURLOPT_SSL_VERIFYHOST, 2L) ||
+	    SETOPT_FAILED(gw, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2))
+		return -1;
 	/* SECURITY: an empty proxy disables the *_proxy environment of sshd
 	 * or sudo; only the configuration may name one. An empty no-proxy
 	 * list stops "no_proxy=*" (from the caller of sudo) from routing
 	 * around a configured proxy. */
-	rc |= curl_easy_setopt(c, CURLOPT_PROXY, o->proxy ? o->proxy : "");
-	rc |= curl_easy_setopt(c, CURLOPT_NOPROXY, "");
-	if (own_ca) {
-		rc |= curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
-		rc |= curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
-	}
+	if (SETOPT_FAILED(gw, CURLOPT_PROXY, o->proxy ? o->proxy : "") ||
+	    SETOPT_FAILED(gw, CURLOPT_NOPROXY, ""))
+		return -1;
+	if (own_ca && (SETOPT_FAILED(gw, CURLOPT_CAINFO, o->ca_file) ||
+		       SETOPT_FAILED(gw, CURLOPT_CAPATH, NULL)))
+		return -1;
 	/* SECURITY: answers are capped (see on_write too). */
-	rc |= curl_easy_setopt(c, CURLOPT_MAXFILESIZE, (long)TGOTP_BODY_MAX);
-	rc |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-	rc |= curl_easy_setopt(c, CURLOPT_WRITEDATA, gw);
-	rc |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, gw->errbuf);
-	rc |= curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
-	rc |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, gw->headers);
-	rc |= curl_easy_setopt(c, CURLOPT_POST, 1L);
+	if (SETOPT_FAILED(gw, CURLOPT_MAXFILESIZE, (long)TGOTP_BODY_MAX) ||
+	    SETOPT_FAILED(gw, CURLOPT_WRITEFUNCTION, on_write) ||
+	    SETOPT_FAILED(gw, CURLOPT_WRITEDATA, gw) ||
+	    SETOPT_FAILED(gw, CURLOPT_ERRORBUFFER, gw->errbuf) ||
+	    SETOPT_FAILED(gw, CURLOPT_USERAGENT, USER_AGENT) ||
+	    SETOPT_FAILED(gw, CURLOPT_HTTPHEADER, gw->headers) ||
+	    SETOPT_FAILED(gw, CURLOPT_POST, 1L))
+		return -1;
 	/* SECURITY: no credentials from $HOME/.netrc. */
-	rc |= curl_easy_setopt(c, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
-	return rc == CURLE_OK ? 0 : -1;
+	return SETOPT_FAILED(gw, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED) ? -1 : 0;
 }
 
 /* SECURITY: libcurl opens $SSLKEYLOGFILE (plain getenv, as root, with
@@ -200,19 +217,19 @@ static enum tgotp_gw_result call(struct tgotp_gateway *gw, const char *method, c
 	CURLcode rc;
 
 	memset(st, 0, sizeof(*st));
-	if (asprintf(&url, "%s/%s", gw->base_url, method) < 0) {
+	if (asprintf(&url, "%s/%s", gw->base_url, method) < 0)
 		url = NULL;
+	payload = url && json ? cJSON_PrintUnformatted(json) : NULL;
+	if (!payload) {
+		tgotp_log(gw->log, LOG_ERR, "gateway: %s: cannot build the request", method);
 		goto out;
 	}
-	payload = json ? cJSON_PrintUnformatted(json) : NULL;
-	if (!payload)
-		goto out;
 	gw->body_len = 0;
 	gw->body_overflow = false;
 	gw->errbuf[0] = '\0';
-	curl_easy_setopt(gw->curl, CURLOPT_URL, url);
-	curl_easy_setopt(gw->curl, CURLOPT_POSTFIELDS, payload);
-	curl_easy_setopt(gw->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(payload));
+	if (SETOPT_FAILED(gw, CURLOPT_URL, url) || SETOPT_FAILED(gw, CURLOPT_POSTFIELDS, payload) ||
+	    SETOPT_FAILED(gw, CURLOPT_POSTFIELDSIZE, (long)strlen(payload)))
+		goto out;
 	rc = curl_easy_perform(gw->curl);
 	if (curl_easy_getinfo(gw->curl, CURLINFO_REQUEST_SIZE, &sent) != CURLE_OK)
 		sent = 1; /* unknown: assume it went out */
@@ -263,17 +280,13 @@ enum tgotp_gw_result tgotp_gw_send(struct tgotp_gateway *gw, const struct tgotp_
 				   struct tgotp_status *st)
 {
 	cJSON *j = request_of("phone_number", r->phone_number, NULL, NULL);
-	int err = !j;
 
-	if (j) {
-		err |= add_optional_string(j, "request_id", r->request_id);
-		err |= add_optional_string(j, "sender_username", r->sender_username);
-		err |= add_optional_string(j, "callback_url", r->callback_url);
-		err |= add_optional_string(j, "payload", r->payload);
-		err |= !cJSON_AddNumberToObject(j, "code_length", (double)r->code_length);
-		err |= !cJSON_AddNumberToObject(j, "ttl", (double)r->ttl);
-	}
-	if (err) {
+	if (j && (add_optional_string(j, "request_id", r->request_id) < 0 ||
+		  add_optional_string(j, "sender_username", r->sender_username) < 0 ||
+		  add_optional_string(j, "callback_url", r->callback_url) < 0 ||
+		  add_optional_string(j, "payload", r->payload) < 0 ||
+		  !cJSON_AddNumberToObject(j, "code_length", (double)r->code_length) ||
+		  !cJSON_AddNumberToObject(j, "ttl", (double)r->ttl))) {
 		delete_wiped(j);
 		j = NULL;
 	}
