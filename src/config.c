@@ -1,15 +1,18 @@
-/* The configuration file: read safely, parsed by libconfuse (with the checks
- * of config_check.c), copied into plain C. */
+/* The configuration file: read safely, parsed by libconfuse with the options
+ * the key table (config_keys.c) describes and the checks of config_check.c,
+ * copied into plain C and freed by walking the same table. */
 #include <confuse.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
-#include "fileio.h"
 #include "config_check.h"
+#include "config_keys.h"
+#include "fileio.h"
 
 /* libconfuse's lexer keeps global state, and its error callback carries no
  * user data: one parse at a time per process (a module may live in a
@@ -55,60 +58,67 @@ static int parse_decimal(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *re
 	return 0;
 }
 
-static cfg_t *new_cfg(void)
+static void *field(void *base, const struct tgotp_config_key *k)
 {
-	static char no_groups[] = "{}";
-	static cfg_opt_t user_opts[] = {
-	    CFG_STR("phone", "", CFGF_NONE),
-	    CFG_END(),
-	};
-	static cfg_opt_t ldap_opts[] = {
-	    CFG_STR("uri", "", CFGF_NONE),
-	    CFG_STR("base", "", CFGF_NONE),
-	    CFG_STR("filter", "(uid=%u)", CFGF_NONE),
-	    CFG_STR("attribute", "mobile", CFGF_NONE),
-	    CFG_STR("bind_dn", "", CFGF_NONE),
-	    CFG_STR("bind_password_file", "", CFGF_NONE),
-	    CFG_BOOL("starttls", cfg_true, CFGF_NONE),
-	    CFG_STR("ca_file", "", CFGF_NONE),
-	    CFG_INT_CB("timeout", 5, CFGF_NONE, parse_decimal),
-	    CFG_END(),
-	};
-	static cfg_opt_t opts[] = {
-	    CFG_STR("api_url", "https://gatewayapi.telegram.org", CFGF_NONE),
-	    CFG_STR("token_file", "/etc/security/pam_tgotp.token", CFGF_NONE),
-	    CFG_STR("ca_file", "", CFGF_NONE),
-	    CFG_STR("proxy", "", CFGF_NONE),
-	    CFG_INT_CB("timeout", 10, CFGF_NONE, parse_decimal),
-	    CFG_INT_CB("code_length", 6, CFGF_NONE, parse_decimal),
-	    CFG_INT_CB("ttl", 300, CFGF_NONE, parse_decimal),
-	    CFG_INT_CB("max_tries", 3, CFGF_NONE, parse_decimal),
-	    CFG_BOOL("check_ability", cfg_true, CFGF_NONE),
-	    CFG_STR("sender_username", "", CFGF_NONE),
-	    CFG_STR("callback_url", "", CFGF_NONE),
-	    CFG_STR("failmode", "secure", CFGF_NONE),
-	    CFG_STR("unmapped", "deny", CFGF_NONE),
-	    CFG_STR("default_country_code", "", CFGF_NONE),
-	    CFG_STR("users_file", "/etc/security/pam_tgotp.users", CFGF_NONE),
-	    CFG_STR_LIST("groups", no_groups, CFGF_NONE),
-	    CFG_STR("prompt", "Telegram code: ", CFGF_NONE),
-	    CFG_STR("payload", "%s %u@%H from %r", CFGF_NONE),
-	    CFG_INT_CB("rate_limit", 5, CFGF_NONE, parse_decimal),
-	    CFG_INT_CB("rate_window", 900, CFGF_NONE, parse_decimal),
-	    CFG_INT_CB("daily_budget", 0, CFGF_NONE, parse_decimal),
-	    CFG_INT_CB("grace_period", 0, CFGF_NONE, parse_decimal),
-	    CFG_STR("state_dir", "/var/lib/pam_tgotp", CFGF_NONE),
-	    CFG_SEC("user", user_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
-	    CFG_SEC("ldap", ldap_opts, CFGF_MULTI),
-	    CFG_END(),
-	};
-	cfg_t *cfg = cfg_init(opts, CFGF_NONE);
+	return (char *)base + k->offset;
+}
 
-	if (!cfg)
-		return NULL;
-	cfg_set_error_function(cfg, error_func);
-	tgotp_config_add_checks(cfg);
-	return cfg;
+static void free_opts(const struct tgotp_config_key *keys, size_t n, cfg_opt_t *opts)
+{
+	size_t i;
+
+	for (i = 0; opts && i < n; i++)
+		if (keys[i].keys)
+			free_opts(keys[i].keys, keys[i].nkeys, opts[i].subopts);
+	free(opts);
+}
+
+/* libconfuse's options for keys, from the table; the zeroed last one is
+ * CFG_END(). */
+static cfg_opt_t *new_opts(const struct tgotp_config_key *keys, size_t n)
+{
+	cfg_opt_t *o = calloc(n + 1, sizeof(*o));
+	const struct tgotp_config_key *k;
+	size_t i;
+
+	for (i = 0; o && i < n; i++) {
+		k = &keys[i];
+		switch (k->type) {
+		case TGOTP_KEY_INT:
+			o[i] = (cfg_opt_t)CFG_INT_CB(k->name, strtol(k->def, NULL, 10), CFGF_NONE,
+						     parse_decimal);
+			break;
+		case TGOTP_KEY_BOOL:
+			o[i] = (cfg_opt_t)CFG_BOOL(
+			    k->name, strcmp(k->def, "true") == 0 ? cfg_true : cfg_false, CFGF_NONE);
+			break;
+		case TGOTP_KEY_STR:
+		case TGOTP_KEY_ENUM:
+			o[i] = (cfg_opt_t)CFG_STR(k->name, k->def, CFGF_NONE);
+			break;
+		case TGOTP_KEY_LIST:
+			o[i] =
+			    (cfg_opt_t)CFG_STR_LIST(k->name, (char *)(uintptr_t)k->def, CFGF_NONE);
+			break;
+		case TGOTP_KEY_SECTION:
+		case TGOTP_KEY_TITLED:
+			/* A SECTION given twice is let through, to be refused
+			 * in words of our own (tgotp_config_check_whole). */
+			o[i] =
+			    (cfg_opt_t)CFG_SEC(k->name, new_opts(k->keys, k->nkeys),
+					       k->type == TGOTP_KEY_SECTION
+						   ? CFGF_MULTI
+						   : CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
+			if (!o[i].subopts) {
+				free_opts(keys, i + 1, o);
+				return NULL;
+			}
+			continue;
+		}
+		if (k->type == TGOTP_KEY_INT || k->type == TGOTP_KEY_ENUM || k->check)
+			o[i].validcb = tgotp_config_validate;
+	}
+	return o;
 }
 
 /* SECURITY: libconfuse expands ${VAR} from the environment inside strings;
@@ -180,162 +190,155 @@ static void blank_comments(char *t, size_t len)
 	}
 }
 
-static int dup_str(cfg_t *cfg, const char *key, char **out)
-{
-	const char *v = cfg_getstr(cfg, key);
+static int copy_keys(cfg_t *cfg, const struct tgotp_config_key *keys, size_t n, void *base,
+		     const char **failed);
 
+static int copy_str(const char *v, char **out)
+{
 	*out = strdup(v ? v : "");
 	return *out ? 0 : -1;
 }
 
-static int copy_ldap(cfg_t *sec, struct tgotp_ldap_config *l)
+/* The index of v among values, which is the enum's value; the first when
+ * none matches (the check refused any other). */
+static int index_of(const char *const *values, const char *v)
 {
-	l->enabled = true;
-	l->starttls = cfg_getbool(sec, "starttls");
-	l->timeout = cfg_getint(sec, "timeout");
-	return dup_str(sec, "uri", &l->uri) | dup_str(sec, "base", &l->base) |
-	       dup_str(sec, "filter", &l->filter) | dup_str(sec, "attribute", &l->attribute) |
-	       dup_str(sec, "bind_dn", &l->bind_dn) |
-	       dup_str(sec, "bind_password_file", &l->bind_password_file) |
-	       dup_str(sec, "ca_file", &l->ca_file);
+	int i;
+
+	for (i = 0; values[i]; i++)
+		if (v && strcmp(values[i], v) == 0)
+			return i;
+	return 0;
 }
 
-static int copy_users(cfg_t *cfg, struct tgotp_config *c)
+static int copy_list(cfg_t *cfg, const struct tgotp_config_key *k, void *base)
 {
-	unsigned int i, n = cfg_size(cfg, "user");
+	char ***list = field(base, k);
+	size_t *count = (size_t *)(void *)((char *)base + k->count);
+	unsigned int n = cfg_size(cfg, k->name);
+
+	if (!(*list = calloc(n + 1, sizeof(char *))))
+		return -1;
+	for (; *count < n; ++*count)
+		if (copy_str(cfg_getnstr(cfg, k->name, (unsigned int)*count), &(*list)[*count]) < 0)
+			return -1;
+	return 0;
+}
+
+/* Each section into an element of an array; its title goes first. */
+static int copy_titled(cfg_t *cfg, const struct tgotp_config_key *k, void *base,
+		       const char **failed)
+{
+	char **array = field(base, k), *elem;
+	size_t *count = (size_t *)(void *)((char *)base + k->count);
+	unsigned int n = cfg_size(cfg, k->name);
 	cfg_t *sec;
+	int r;
 
-	c->users = calloc(n ? n : 1, sizeof(*c->users));
-	if (!c->users)
+	if (!(*array = calloc(n ? n : 1, k->size)))
 		return -1;
-	for (i = 0; i < n; i++, c->nusers++) {
-		sec = cfg_getnsec(cfg, "user", i);
-		c->users[i].name = strdup(cfg_title(sec));
-		c->users[i].phone = strdup(cfg_getstr(sec, "phone"));
-		if (!c->users[i].name || !c->users[i].phone) {
-			c->nusers++;
-			return -1;
+	/* Counted before it is filled: the free sees a half-copied one. */
+	for (; *count < n; ++*count) {
+		sec = cfg_getnsec(cfg, k->name, (unsigned int)*count);
+		elem = *array + *count * k->size;
+		if ((r = copy_str(cfg_title(sec), (char **)(void *)elem)) != 0 ||
+		    (r = copy_keys(sec, k->keys, k->nkeys, elem, failed)) != 0) {
+			++*count;
+			return r;
 		}
 	}
 	return 0;
 }
 
-static int copy_groups(cfg_t *cfg, struct tgotp_config *c)
+/* From libconfuse into plain C, key by key; *failed names the key that
+ * could not be copied. */
+static int copy_keys(cfg_t *cfg, const struct tgotp_config_key *keys, size_t n, void *base,
+		     const char **failed)
 {
-	unsigned int n = cfg_size(cfg, "groups");
+	const struct tgotp_config_key *k;
+	void *f;
+	size_t i;
+	int r = 0;
 
-	c->groups = calloc(n + 1, sizeof(char *));
-	if (!c->groups)
-		return -1;
-	for (; c->ngroups < n; c->ngroups++) {
-		c->groups[c->ngroups] =
-		    strdup(cfg_getnstr(cfg, "groups", (unsigned int)c->ngroups));
-		if (!c->groups[c->ngroups])
-			return -1;
-	}
-	return 0;
-}
-
-static int copy_all(cfg_t *cfg, struct tgotp_config *c)
-{
-	int err;
-
-	c->timeout = cfg_getint(cfg, "timeout");
-	c->code_length = cfg_getint(cfg, "code_length");
-	c->ttl = cfg_getint(cfg, "ttl");
-	c->max_tries = cfg_getint(cfg, "max_tries");
-	c->check_ability = cfg_getbool(cfg, "check_ability");
-	c->failmode =
-	    strcmp(cfg_getstr(cfg, "failmode"), "safe") == 0 ? TGOTP_FAIL_SAFE : TGOTP_FAIL_SECURE;
-	c->unmapped = strcmp(cfg_getstr(cfg, "unmapped"), "ignore") == 0 ? TGOTP_UNMAPPED_IGNORE
-		      : strcmp(cfg_getstr(cfg, "unmapped"), "fallback") == 0
-			  ? TGOTP_UNMAPPED_FALLBACK
-			  : TGOTP_UNMAPPED_DENY;
-	c->rate_limit = cfg_getint(cfg, "rate_limit");
-	c->rate_window = cfg_getint(cfg, "rate_window");
-	c->daily_budget = cfg_getint(cfg, "daily_budget");
-	c->grace_period = cfg_getint(cfg, "grace_period");
-	err = dup_str(cfg, "api_url", &c->api_url) | dup_str(cfg, "token_file", &c->token_file) |
-	      dup_str(cfg, "ca_file", &c->ca_file) | dup_str(cfg, "proxy", &c->proxy) |
-	      dup_str(cfg, "sender_username", &c->sender_username) |
-	      dup_str(cfg, "callback_url", &c->callback_url) |
-	      dup_str(cfg, "default_country_code", &c->default_country_code) |
-	      dup_str(cfg, "users_file", &c->users_file) | dup_str(cfg, "prompt", &c->prompt) |
-	      dup_str(cfg, "payload", &c->payload) | dup_str(cfg, "state_dir", &c->state_dir);
-	err |= copy_users(cfg, c) | copy_groups(cfg, c);
-	if (cfg_size(cfg, "ldap") > 0)
-		err |= copy_ldap(cfg_getnsec(cfg, "ldap", 0), &c->ldap);
-	return err ? -1 : 0;
-}
-
-/* SECURITY: the odds that a stranger guesses a code within a day must stay
- * small: each sent code allows max_tries guesses, rate_limit codes go out
- * per rate_window, against 10^code_length possible codes. */
-#define GUESS_ODDS_MAX 0.01
-
-static int check_guessing_odds(cfg_t *cfg, const char *name, const struct tgotp_log *log)
-{
-	double guesses = (double)cfg_getint(cfg, "max_tries") *
-			 (double)cfg_getint(cfg, "rate_limit") * 86400.0 /
-			 (double)cfg_getint(cfg, "rate_window");
-	double codes = 1;
-	long i;
-
-	for (i = 0; i < cfg_getint(cfg, "code_length"); i++)
-		codes *= 10;
-	if (guesses / codes < GUESS_ODDS_MAX)
-		return 0;
-	tgotp_log(log, LOG_ERR,
-		  "%s: max_tries x rate_limit x 86400 / rate_window allows %.0f guesses a day "
-		  "against 10^code_length = %.0f codes: a %.2f %% chance to guess one, must stay "
-		  "under %.0f %%; lower max_tries or rate_limit, or raise rate_window or "
-		  "code_length",
-		  name, guesses, codes, 100 * guesses / codes, 100 * GUESS_ODDS_MAX);
-	return -1;
-}
-
-/* Checks that need the whole file (libconfuse validates one key at a time). */
-static int check_whole(cfg_t *cfg, const char *name, const struct tgotp_log *log)
-{
-	cfg_t *ldap;
-
-	if (check_guessing_odds(cfg, name, log) < 0)
-		return -1;
-
-	if (cfg_size(cfg, "ldap") > 1) {
-		tgotp_log(log, LOG_ERR, "%s: ldap: the section is given more than once", name);
-		return -1;
-	}
-	if (cfg_size(cfg, "ldap") == 1) {
-		ldap = cfg_getnsec(cfg, "ldap", 0);
-		if (!*cfg_getstr(ldap, "uri") || !*cfg_getstr(ldap, "base") ||
-		    !*cfg_getstr(ldap, "attribute")) {
-			tgotp_log(log, LOG_ERR, "%s: ldap: uri, base and attribute are required",
-				  name);
-			return -1;
-		}
-		if (!*cfg_getstr(ldap, "bind_dn") != !*cfg_getstr(ldap, "bind_password_file")) {
-			tgotp_log(log, LOG_ERR,
-				  "%s: ldap: bind_dn and bind_password_file go together", name);
-			return -1;
+	for (i = 0; i < n && r == 0; i++) {
+		k = &keys[i];
+		f = field(base, k);
+		*failed = k->name;
+		switch (k->type) {
+		case TGOTP_KEY_INT:
+			*(long *)f = cfg_getint(cfg, k->name);
+			break;
+		case TGOTP_KEY_BOOL:
+			*(bool *)f = cfg_getbool(cfg, k->name);
+			break;
+		case TGOTP_KEY_STR:
+			r = copy_str(cfg_getstr(cfg, k->name), f);
+			break;
+		case TGOTP_KEY_ENUM:
+			*(int *)f = index_of(k->values, cfg_getstr(cfg, k->name));
+			break;
+		case TGOTP_KEY_LIST:
+			r = copy_list(cfg, k, base);
+			break;
+		case TGOTP_KEY_SECTION:
+			if (cfg_size(cfg, k->name) == 0)
+				break;
+			*(bool *)f = true; /* enabled */
+			r = copy_keys(cfg_getnsec(cfg, k->name, 0), k->keys, k->nkeys, f, failed);
+			break;
+		case TGOTP_KEY_TITLED:
+			r = copy_titled(cfg, k, base, failed);
+			break;
 		}
 	}
-	return 0;
+	return r;
+}
+
+static void free_keys(const struct tgotp_config_key *keys, size_t n, void *base)
+{
+	const struct tgotp_config_key *k;
+	size_t i, j, *count;
+	char **f;
+
+	for (i = 0; i < n; i++) {
+		k = &keys[i];
+		f = field(base, k);
+		count = (size_t *)(void *)((char *)base + k->count);
+		if (k->type == TGOTP_KEY_STR) {
+			free(*f);
+		} else if (k->type == TGOTP_KEY_LIST) {
+			for (j = 0; *f && j < *count; j++)
+				free(((char **)(void *)*f)[j]);
+			free(*f);
+		} else if (k->type == TGOTP_KEY_SECTION) {
+			free_keys(k->keys, k->nkeys, f);
+		} else if (k->type == TGOTP_KEY_TITLED) {
+			for (j = 0; *f && j < *count; j++) {
+				free(*(char **)(void *)(*f + j * k->size));
+				free_keys(k->keys, k->nkeys, *f + j * k->size);
+			}
+			free(*f);
+		}
+	}
 }
 
 int tgotp_config_parse(const char *name, const char *text, size_t len, struct tgotp_config *out,
 		       const struct tgotp_log *log)
 {
+	const struct tgotp_config_key *keys;
+	const char *failed = NULL;
+	cfg_opt_t *opts = NULL;
 	cfg_t *cfg = NULL;
 	FILE *fp = NULL;
 	char *copy = NULL;
+	size_t n;
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (refuse_env_refs(name, text, len, log) < 0)
 		return -1;
+	keys = tgotp_config_keys(&n);
 	pthread_mutex_lock(&parse_lock);
-	cfg = new_cfg();
 	/* fmemopen refuses a zero size: an empty file is one blank line. */
 	copy = len ? malloc(len) : strdup("\n");
 	if (copy) {
@@ -343,20 +346,23 @@ int tgotp_config_parse(const char *name, const char *text, size_t len, struct tg
 		blank_comments(copy, len ? len : 1);
 		fp = fmemopen(copy, len ? len : 1, "r");
 	}
-	if (!cfg || !fp) {
+	if (!fp || !(opts = new_opts(keys, n)) || !(cfg = cfg_init(opts, CFGF_NONE))) {
 		tgotp_log(log, LOG_ERR, "%s: out of memory", name);
 		goto out;
 	}
+	cfg_set_error_function(cfg, error_func);
 	parse_log = log;
 	parse_name = name;
 	parse_root = cfg;
 	cfg->line = 1;
-	if (cfg_parse_fp(cfg, fp) != CFG_SUCCESS || check_whole(cfg, name, log) < 0)
+	if (cfg_parse_fp(cfg, fp) != CFG_SUCCESS)
 		goto out;
-	if (copy_all(cfg, out) < 0) {
-		tgotp_log(log, LOG_ERR, "%s: out of memory", name);
+	if (copy_keys(cfg, keys, n, out, &failed) != 0) {
+		tgotp_log(log, LOG_ERR, "%s: %s: out of memory", name, failed);
 		goto out;
 	}
+	if (tgotp_config_check_whole(cfg, out, name, log) < 0)
+		goto out;
 	ret = 0;
 out:
 	parse_log = NULL;
@@ -367,6 +373,7 @@ out:
 	free(copy);
 	if (cfg)
 		cfg_free(cfg);
+	free_opts(keys, n, opts);
 	pthread_mutex_unlock(&parse_lock);
 	if (ret < 0)
 		tgotp_config_free(out);
@@ -390,40 +397,11 @@ int tgotp_config_load(const char *path, struct tgotp_config *out, const struct t
 	return ret;
 }
 
-static void free_ldap(struct tgotp_ldap_config *l)
-{
-	free(l->uri);
-	free(l->base);
-	free(l->filter);
-	free(l->attribute);
-	free(l->bind_dn);
-	free(l->bind_password_file);
-	free(l->ca_file);
-}
-
 void tgotp_config_free(struct tgotp_config *c)
 {
-	size_t i;
+	size_t n;
+	const struct tgotp_config_key *keys = tgotp_config_keys(&n);
 
-	free(c->api_url);
-	free(c->token_file);
-	free(c->ca_file);
-	free(c->proxy);
-	free(c->sender_username);
-	free(c->callback_url);
-	free(c->default_country_code);
-	free(c->users_file);
-	free(c->prompt);
-	free(c->payload);
-	free(c->state_dir);
-	for (i = 0; c->groups && i < c->ngroups; i++)
-		free(c->groups[i]);
-	free(c->groups);
-	for (i = 0; c->users && i < c->nusers; i++) {
-		free(c->users[i].name);
-		free(c->users[i].phone);
-	}
-	free(c->users);
-	free_ldap(&c->ldap);
+	free_keys(keys, n, c);
 	memset(c, 0, sizeof(*c));
 }

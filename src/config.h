@@ -13,13 +13,16 @@
 enum tgotp_failmode { TGOTP_FAIL_SECURE, TGOTP_FAIL_SAFE };
 enum tgotp_unmapped { TGOTP_UNMAPPED_DENY, TGOTP_UNMAPPED_IGNORE, TGOTP_UNMAPPED_FALLBACK };
 
+/* A field per key of the key table (config_keys.c), which fills and frees
+ * them: a key is one row there and one field here. */
+
 struct tgotp_user_entry {
-	char *name;
+	char *name;  /* the section's title: first, as in every TITLED element */
 	char *phone; /* as written; normalised at lookup */
 };
 
 struct tgotp_ldap_config {
-	bool enabled; /* an ldap { } section is present */
+	bool enabled; /* an ldap { } section is present; first, as in every SECTION */
 	char *uri;    /* space-separated list */
 	char *base;
 	char *filter;

@@ -1,57 +1,31 @@
-/* The checks libconfuse runs on each value as it parses it, so that an
- * error names the file, the line and the key. */
+/* The rules of the configuration: the checks libconfuse runs on each value
+ * as it parses it, so that an error names the file, the line and the key,
+ * and the rules that need the whole file. Which key gets which check is
+ * written in the key table (config_keys.c). */
+#include <confuse.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "config_check.h"
+#include "config_keys.h"
 #include "payload.h"
-
-struct range {
-	const char *section; /* NULL: top level */
-	const char *key;
-	long min, max;
-};
-
-static const struct range ranges[] = {
-    {NULL, "timeout", 1, 120},
-    {NULL, "code_length", 4, 8},
-    {NULL, "ttl", 30, 3600},
-    {NULL, "max_tries", 1, 10},
-    {NULL, "rate_limit", 1, 1000},
-    {NULL, "rate_window", 1, 86400},
-    {NULL, "daily_budget", 0, 1000000},
-    {NULL, "grace_period", 0, 86400},
-    {"ldap", "timeout", 1, 60},
-};
-
-static int validate_range(cfg_t *cfg, cfg_opt_t *opt)
-{
-	const char *key = cfg_opt_name(opt);
-	const char *sec = strcmp(cfg->name, "root") == 0 ? NULL : cfg->name;
-	long v = cfg_opt_getnint(opt, cfg_opt_size(opt) - 1);
-	size_t i;
-
-	for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
-		if (strcmp(ranges[i].key, key) != 0 ||
-		    (sec == NULL) != (ranges[i].section == NULL) ||
-		    (sec && strcmp(sec, ranges[i].section) != 0))
-			continue;
-		if (v < ranges[i].min || v > ranges[i].max) {
-			cfg_error(cfg, "%s = %ld is out of range %ld..%ld", key, v, ranges[i].min,
-				  ranges[i].max);
-			return -1;
-		}
-		return 0;
-	}
-	return 0;
-}
 
 static const char *last_str(cfg_opt_t *opt)
 {
 	const char *s = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
 	return s ? s : "";
+}
+
+/* The name of the key of cfg's section whose field sits at offset: how a
+ * check reads another key's value without writing its name again. */
+static const char *sibling(cfg_t *cfg, size_t offset)
+{
+	size_t n;
+	const struct tgotp_config_key *keys = tgotp_config_section_keys(cfg->name, &n);
+
+	return tgotp_config_key_at(keys, n, offset)->name;
 }
 
 static int one_of(cfg_t *cfg, cfg_opt_t *opt, const char *const *allowed)
@@ -65,16 +39,26 @@ static int one_of(cfg_t *cfg, cfg_opt_t *opt, const char *const *allowed)
 	return -1;
 }
 
-static int validate_failmode(cfg_t *cfg, cfg_opt_t *opt)
+int tgotp_config_validate(cfg_t *cfg, cfg_opt_t *opt)
 {
-	static const char *const allowed[] = {"secure", "safe", NULL};
-	return one_of(cfg, opt, allowed);
-}
+	size_t n;
+	const struct tgotp_config_key *keys = tgotp_config_section_keys(cfg->name, &n);
+	const struct tgotp_config_key *k = tgotp_config_key_named(keys, n, cfg_opt_name(opt));
+	long v;
 
-static int validate_unmapped(cfg_t *cfg, cfg_opt_t *opt)
-{
-	static const char *const allowed[] = {"deny", "ignore", "fallback", NULL};
-	return one_of(cfg, opt, allowed);
+	if (!k)
+		return 0;
+	if (k->type == TGOTP_KEY_INT) {
+		v = cfg_opt_getnint(opt, cfg_opt_size(opt) - 1);
+		if (v < k->min || v > k->max) {
+			cfg_error(cfg, "%s = %ld is out of range %ld..%ld", k->name, v, k->min,
+				  k->max);
+			return -1;
+		}
+	}
+	if (k->type == TGOTP_KEY_ENUM && one_of(cfg, opt, k->values) < 0)
+		return -1;
+	return k->check ? k->check(cfg, opt) : 0;
 }
 
 /* An URL we will pass to curl: the scheme, a host, nothing that could split
@@ -96,16 +80,71 @@ static int url_ok(const char *v, const char *const *schemes, size_t maxlen)
 	return 0;
 }
 
-/* Whether the ldap section's uri list has an ldap:// uri, which is in
- * clear unless StartTLS protects it. */
-static bool has_plain_ldap(const char *uris)
+struct url_rule {
+	const char *const *schemes;
+	size_t maxlen;
+	bool empty_ok;
+	bool list; /* space-separated, at least one */
+	const char *hint;
+};
+
+static int check_url(cfg_t *cfg, cfg_opt_t *opt, const struct url_rule *r)
+{
+	const char *v = last_str(opt);
+	char *copy, *tok, *save = NULL;
+	int ok = 0;
+
+	if (*v == '\0' && r->empty_ok)
+		return 0;
+	if (!r->list) {
+		ok = url_ok(v, r->schemes, r->maxlen);
+	} else if ((copy = strdup(v))) {
+		for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+			if (!(ok = url_ok(tok, r->schemes, r->maxlen)))
+				break;
+		free(copy);
+	} else {
+		cfg_error(cfg, "%s: out of memory", cfg_opt_name(opt));
+		return -1;
+	}
+	if (ok)
+		return 0;
+	cfg_error(cfg, "%s = \"%s\" is not an accepted URL (%s)", cfg_opt_name(opt), v, r->hint);
+	return -1;
+}
+
+static const char *const https[] = {"https://", NULL};
+
+int tgotp_check_api_url(cfg_t *cfg, cfg_opt_t *opt)
+{
+	static const struct url_rule rule = {https, 1024, false, false, "https:// only"};
+	return check_url(cfg, opt, &rule);
+}
+
+int tgotp_check_callback_url(cfg_t *cfg, cfg_opt_t *opt)
+{
+	static const struct url_rule rule = {https, 256, true, false, "https:// only"};
+	return check_url(cfg, opt, &rule);
+}
+
+int tgotp_check_proxy(cfg_t *cfg, cfg_opt_t *opt)
+{
+	static const char *const proxies[] = {"http://", "https://", "socks5://", "socks5h://",
+					      NULL};
+	static const struct url_rule rule = {proxies, 1024, true, false, "see manual"};
+	return check_url(cfg, opt, &rule);
+}
+
+/* The first ldap:// uri of a space-separated list (in clear unless StartTLS
+ * protects it), or NULL. */
+static const char *plain_ldap(const char *uris)
 {
 	const char *p;
 
 	for (p = uris; (p = strcasestr(p, "ldap://")); p++)
 		if (p == uris || p[-1] == ' ')
-			return true;
-	return false;
+			return p;
+	return NULL;
 }
 
 /* SECURITY: the bind password and the phone numbers must not cross the
@@ -114,7 +153,7 @@ static bool has_plain_ldap(const char *uris)
  * whichever of the two comes last in the section. */
 static int check_clear_text(cfg_t *cfg, bool on_uri, const char *uris, bool starttls)
 {
-	if (starttls || !has_plain_ldap(uris))
+	if (starttls || !plain_ldap(uris))
 		return 0;
 	cfg_error(cfg,
 		  on_uri ? "uri = \"%s\" with starttls = false would send the directory traffic "
@@ -125,58 +164,28 @@ static int check_clear_text(cfg_t *cfg, bool on_uri, const char *uris, bool star
 	return -1;
 }
 
-static int validate_starttls(cfg_t *cfg, cfg_opt_t *opt)
+int tgotp_check_ldap_uri(cfg_t *cfg, cfg_opt_t *opt)
 {
-	const char *uris = cfg_getstr(cfg, "uri");
+	static const char *const ldap[] = {"ldap://", "ldaps://", "ldapi://", NULL};
+	static const struct url_rule rule = {ldap, 1024, false, true,
+					     "ldap://, ldaps:// or ldapi:// with a host or path"};
+
+	if (check_url(cfg, opt, &rule) < 0)
+		return -1;
+	return check_clear_text(
+	    cfg, true, last_str(opt),
+	    cfg_getbool(cfg, sibling(cfg, offsetof(struct tgotp_ldap_config, starttls))));
+}
+
+int tgotp_check_starttls(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *uris = cfg_getstr(cfg, sibling(cfg, offsetof(struct tgotp_ldap_config, uri)));
 
 	return check_clear_text(cfg, false, uris ? uris : "",
 				cfg_opt_getnbool(opt, cfg_opt_size(opt) - 1));
 }
 
-static int validate_url(cfg_t *cfg, cfg_opt_t *opt)
-{
-	static const char *const https[] = {"https://", NULL};
-	static const char *const proxies[] = {"http://", "https://", "socks5://", "socks5h://",
-					      NULL};
-	static const char *const ldap[] = {"ldap://", "ldaps://", "ldapi://", NULL};
-	const char *key = cfg_opt_name(opt), *v = last_str(opt);
-	const char *const *schemes = https;
-	size_t maxlen = 1024;
-	char *copy, *tok, *save = NULL;
-	int ok = 1;
-
-	if (strcmp(key, "proxy") == 0)
-		schemes = proxies;
-	else if (strcmp(key, "callback_url") == 0)
-		maxlen = 256;
-	if (*v == '\0' && strcmp(key, "api_url") != 0 && strcmp(key, "uri") != 0)
-		return 0;
-	if (strcmp(key, "uri") == 0) {
-		copy = strdup(v);
-		if (!copy)
-			return -1;
-		ok = 0;
-		for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
-			if (!(ok = url_ok(tok, ldap, maxlen)))
-				break;
-		free(copy);
-	} else {
-		ok = url_ok(v, schemes, maxlen);
-	}
-	if (!ok) {
-		cfg_error(cfg, "%s = \"%s\" is not an accepted URL (%s)", key, v,
-			  strcmp(key, "uri") == 0
-			      ? "ldap://, ldaps:// or ldapi:// with a host or path"
-			  : schemes == https ? "https:// only"
-					     : "see manual");
-		return -1;
-	}
-	if (strcmp(key, "uri") == 0)
-		return check_clear_text(cfg, true, v, cfg_getbool(cfg, "starttls"));
-	return 0;
-}
-
-static int validate_charset(cfg_t *cfg, cfg_opt_t *opt, const char *set, size_t maxlen)
+static int check_charset(cfg_t *cfg, cfg_opt_t *opt, const char *set, size_t maxlen)
 {
 	const char *v = last_str(opt);
 
@@ -187,40 +196,45 @@ static int validate_charset(cfg_t *cfg, cfg_opt_t *opt, const char *set, size_t 
 	return -1;
 }
 
-static int validate_country_code(cfg_t *cfg, cfg_opt_t *opt)
+int tgotp_check_country_code(cfg_t *cfg, cfg_opt_t *opt)
 {
 	if (last_str(opt)[0] == '0') {
-		cfg_error(cfg, "default_country_code cannot start with 0");
+		cfg_error(cfg, "%s cannot start with 0", cfg_opt_name(opt));
 		return -1;
 	}
-	return validate_charset(cfg, opt, "0123456789", 3);
+	return check_charset(cfg, opt, "0123456789", 3);
 }
 
-static int validate_sender(cfg_t *cfg, cfg_opt_t *opt)
+int tgotp_check_sender(cfg_t *cfg, cfg_opt_t *opt)
 {
-	return validate_charset(
-	    cfg, opt, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", 64);
+	return check_charset(cfg, opt,
+			     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", 64);
 }
 
-static int validate_payload(cfg_t *cfg, cfg_opt_t *opt)
+int tgotp_check_payload(cfg_t *cfg, cfg_opt_t *opt)
 {
 	if (tgotp_payload_check(last_str(opt)) == 0)
 		return 0;
-	cfg_error(cfg, "payload: only %%s %%u %%H %%r and %%%% may follow a %%");
+	cfg_error(cfg, "%s: only %%s %%u %%H %%r and %%%% may follow a %%", cfg_opt_name(opt));
 	return -1;
 }
 
-static int validate_path(cfg_t *cfg, cfg_opt_t *opt)
+int tgotp_check_path(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const char *v = last_str(opt);
 
-	if (v[0] == '/' || (v[0] == '\0' && strcmp(cfg_opt_name(opt), "ca_file") == 0))
+	if (v[0] == '/')
 		return 0;
 	cfg_error(cfg, "%s = \"%s\" must be an absolute path", cfg_opt_name(opt), v);
 	return -1;
 }
 
-static int validate_prompt(cfg_t *cfg, cfg_opt_t *opt)
+int tgotp_check_path_or_empty(cfg_t *cfg, cfg_opt_t *opt)
+{
+	return last_str(opt)[0] == '\0' ? 0 : tgotp_check_path(cfg, opt);
+}
+
+int tgotp_check_prompt(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const char *v = last_str(opt);
 	size_t i;
@@ -230,32 +244,79 @@ static int validate_prompt(cfg_t *cfg, cfg_opt_t *opt)
 			break;
 	if (v[i] == '\0' && i > 0 && i <= 200)
 		return 0;
-	cfg_error(cfg, "prompt must be 1..200 printable characters");
+	cfg_error(cfg, "%s must be 1..200 printable characters", cfg_opt_name(opt));
 	return -1;
 }
 
-void tgotp_config_add_checks(cfg_t *cfg)
-{
-	static const char *const int_keys[] = {"timeout",      "code_length",  "ttl",
-					       "max_tries",    "rate_limit",   "rate_window",
-					       "daily_budget", "grace_period", "ldap|timeout"};
-	static const char *const url_keys[] = {"api_url", "callback_url", "proxy", "ldap|uri"};
-	static const char *const path_keys[] = {"token_file",	"ca_file",
-						"users_file",	"state_dir",
-						"ldap|ca_file", "ldap|bind_password_file"};
-	size_t i;
+/* SECURITY: the odds that a stranger guesses a code within a day must stay
+ * small: each sent code allows max_tries guesses, rate_limit codes go out
+ * per rate_window, against 10^code_length possible codes. */
+#define GUESS_ODDS_MAX 0.01
 
-	for (i = 0; i < sizeof(int_keys) / sizeof(int_keys[0]); i++)
-		cfg_set_validate_func(cfg, int_keys[i], validate_range);
-	for (i = 0; i < sizeof(url_keys) / sizeof(url_keys[0]); i++)
-		cfg_set_validate_func(cfg, url_keys[i], validate_url);
-	for (i = 0; i < sizeof(path_keys) / sizeof(path_keys[0]); i++)
-		cfg_set_validate_func(cfg, path_keys[i], validate_path);
-	cfg_set_validate_func(cfg, "ldap|starttls", validate_starttls);
-	cfg_set_validate_func(cfg, "failmode", validate_failmode);
-	cfg_set_validate_func(cfg, "unmapped", validate_unmapped);
-	cfg_set_validate_func(cfg, "default_country_code", validate_country_code);
-	cfg_set_validate_func(cfg, "sender_username", validate_sender);
-	cfg_set_validate_func(cfg, "payload", validate_payload);
-	cfg_set_validate_func(cfg, "prompt", validate_prompt);
+static int check_guessing_odds(const struct tgotp_config *c, const char *name,
+			       const struct tgotp_log *log)
+{
+	double guesses =
+	    (double)c->max_tries * (double)c->rate_limit * 86400.0 / (double)c->rate_window;
+	double codes = 1;
+	long i;
+
+	for (i = 0; i < c->code_length; i++)
+		codes *= 10;
+	if (guesses / codes < GUESS_ODDS_MAX)
+		return 0;
+	tgotp_log(log, LOG_ERR,
+		  "%s: max_tries x rate_limit x 86400 / rate_window allows %.0f guesses a day "
+		  "against 10^code_length = %.0f codes: a %.2f %% chance to guess one, must stay "
+		  "under %.0f %%; lower max_tries or rate_limit, or raise rate_window or "
+		  "code_length",
+		  name, guesses, codes, 100 * guesses / codes, 100 * GUESS_ODDS_MAX);
+	return -1;
+}
+
+int tgotp_config_check_ldap(const struct tgotp_ldap_config *l, const char *name,
+			    const struct tgotp_log *log)
+{
+	const char *sep = name ? ": " : "", *plain;
+
+	name = name ? name : "";
+	if (!*l->uri || !*l->base || !*l->attribute) {
+		tgotp_log(log, LOG_ERR, "%s%sldap: uri, base and attribute are required", name,
+			  sep);
+		return -1;
+	}
+	if (!*l->bind_dn != !*l->bind_password_file) {
+		tgotp_log(log, LOG_ERR, "%s%sldap: bind_dn and bind_password_file go together",
+			  name, sep);
+		return -1;
+	}
+	/* The parser refused this on the uri or starttls line already. */
+	if (!l->starttls && (plain = plain_ldap(l->uri))) {
+		tgotp_log(log, LOG_ERR,
+			  "%s%sldap: %.*s: ldap:// with starttls = false would send the "
+			  "directory traffic in clear",
+			  name, sep, (int)strcspn(plain, " "), plain);
+		return -1;
+	}
+	return 0;
+}
+
+int tgotp_config_check_whole(cfg_t *cfg, const struct tgotp_config *c, const char *name,
+			     const struct tgotp_log *log)
+{
+	size_t i, n;
+	const struct tgotp_config_key *keys = tgotp_config_keys(&n);
+
+	if (check_guessing_odds(c, name, log) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (keys[i].type == TGOTP_KEY_SECTION && cfg_size(cfg, keys[i].name) > 1) {
+			tgotp_log(log, LOG_ERR, "%s: %s: the section is given more than once", name,
+				  keys[i].name);
+			return -1;
+		}
+	}
+	if (c->ldap.enabled && tgotp_config_check_ldap(&c->ldap, name, log) < 0)
+		return -1;
+	return 0;
 }

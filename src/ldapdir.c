@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "config_check.h"
 #include "fileio.h"
 #include "ldapdir.h"
 
@@ -465,9 +466,9 @@ static enum tgotp_lookup try_uri(struct query *q, const char *uri, bool *next)
 	bool tls;
 
 	*next = false;
-	/* SECURITY: TLS on every TCP connection (check_uri() refused ldap://
-	 * without StartTLS); none on a local socket, which never leaves the
-	 * host. */
+	/* SECURITY: TLS on every TCP connection (tgotp_config_check_ldap()
+	 * refused ldap:// without StartTLS); none on a local socket, which
+	 * never leaves the host. */
 	tls = scheme != SCHEME_LDAPI;
 	if (!target || ldap_initialize(&ld, target) != LDAP_SUCCESS) {
 		tgotp_log(q->log, LOG_ERR, "ldap: %s: not a usable uri", uri);
@@ -627,9 +628,9 @@ static bool socket_dir_safe(const char *path, const char *uri, const struct tgot
 	return true;
 }
 
-/* One uri of the configuration, checked before anything is sent anywhere. */
-static int check_uri(const struct tgotp_ldap_config *l, const char *uri,
-		     const struct tgotp_log *log)
+/* One uri, checked before anything is sent anywhere: its scheme decides how
+ * to connect, and a local socket's directory is looked at now. */
+static int check_uri(const char *uri, const struct tgotp_log *log)
 {
 	LDAPURLDesc *lud = NULL;
 	int ret = -1, scheme = -1;
@@ -638,13 +639,6 @@ static int check_uri(const struct tgotp_ldap_config *l, const char *uri,
 		scheme = scheme_of(lud);
 	if (scheme < 0)
 		tgotp_log(log, LOG_ERR, "ldap: %s: not an ldap://, ldaps:// or ldapi:// uri", uri);
-	else if (scheme == SCHEME_LDAP && !l->starttls)
-		/* SECURITY: the bind password and the numbers would cross
-		 * the network in clear. */
-		tgotp_log(log, LOG_ERR,
-			  "ldap: %s: ldap:// with starttls = false would send the directory "
-			  "traffic in clear",
-			  uri);
 	else if (scheme != SCHEME_LDAPI || socket_dir_safe(lud->lud_host, uri, log))
 		ret = 0;
 	if (lud)
@@ -652,15 +646,17 @@ static int check_uri(const struct tgotp_ldap_config *l, const char *uri,
 	return ret;
 }
 
-static int check_uris(const struct tgotp_ldap_config *l, const struct tgotp_log *log)
+/* The configuration's rules (tgotp_config_check_ldap: the settings may not
+ * have come through the parser), then each uri as it stands now. */
+static int check_config(const struct tgotp_ldap_config *l, const struct tgotp_log *log)
 {
-	char *copy = strdup(l->uri), *uri, *save = NULL;
+	char *copy, *uri, *save = NULL;
 	int ret = -1, n = 0;
 
-	if (!copy)
+	if (tgotp_config_check_ldap(l, NULL, log) < 0 || !(copy = strdup(l->uri)))
 		return -1;
 	for (uri = strtok_r(copy, " ", &save); uri; uri = strtok_r(NULL, " ", &save), n++)
-		if (check_uri(l, uri, log) < 0)
+		if (check_uri(uri, log) < 0)
 			goto out;
 	if (n > 0)
 		ret = 0;
@@ -669,19 +665,6 @@ static int check_uris(const struct tgotp_ldap_config *l, const struct tgotp_log 
 out:
 	free(copy);
 	return ret;
-}
-
-static int check_config(const struct tgotp_ldap_config *l, const struct tgotp_log *log)
-{
-	if (!l->bind_dn[0] != !l->bind_password_file[0]) {
-		tgotp_log(log, LOG_ERR, "ldap: bind_dn and bind_password_file go together");
-		return -1;
-	}
-	if (!l->attribute[0] || !l->uri[0] || !l->base[0]) {
-		tgotp_log(log, LOG_ERR, "ldap: uri, base and attribute must not be empty");
-		return -1;
-	}
-	return check_uris(l, log);
 }
 
 enum tgotp_lookup tgotp_ldap_lookup(const struct tgotp_ldap_config *l, const char *default_cc,

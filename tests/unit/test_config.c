@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../../src/config.h"
+#include "../../src/config_keys.h"
 
 #define NAME "/etc/security/test-tgotp.conf"
 
@@ -588,6 +589,93 @@ static void test_len_is_honoured(void **state)
 	tgotp_config_free(&c);
 }
 
+/* ---- the key table -------------------------------------------------------- */
+
+/* "key = default" as it would be written in the file. */
+static void write_default(const struct tgotp_config_key *k, char *out, size_t len)
+{
+	bool quoted = k->type == TGOTP_KEY_STR || k->type == TGOTP_KEY_ENUM;
+
+	snprintf(out, len, "%s = %s%s%s", k->name, quoted ? "\"" : "", k->def, quoted ? "\"" : "");
+}
+
+/* What a section needs around one of its keys to be accepted. */
+static const char *section_context(const char *section)
+{
+	if (strcmp(section, "ldap") == 0)
+		return "ldap { uri = \"ldaps://ldap.example.org\" base = \"dc=example,dc=org\" ";
+	return "user alice { ";
+}
+
+/* The field of a top-level key holds the same whether the default is
+ * written out or left to the parser. */
+static void assert_same_field(const struct tgotp_config_key *k, const struct tgotp_config *a,
+			      const struct tgotp_config *b)
+{
+	const char *fa = (const char *)a + k->offset, *fb = (const char *)b + k->offset;
+
+	if (k->type == TGOTP_KEY_STR)
+		assert_string_equal(*(char *const *)(const void *)fa,
+				    *(char *const *)(const void *)fb);
+	else if (k->type == TGOTP_KEY_INT)
+		assert_int_equal(*(const long *)(const void *)fa, *(const long *)(const void *)fb);
+	else if (k->type == TGOTP_KEY_BOOL)
+		assert_int_equal(*(const bool *)(const void *)fa, *(const bool *)(const void *)fb);
+	else if (k->type == TGOTP_KEY_ENUM)
+		assert_int_equal(*(const int *)(const void *)fa, *(const int *)(const void *)fb);
+}
+
+static void check_keys(const struct tgotp_config_key *keys, size_t n, const char *section)
+{
+	struct tgotp_config c, d;
+	char text[512], def[256];
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		const struct tgotp_config_key *k = &keys[i];
+
+		assert_non_null(k->name);
+		for (j = 0; j < i; j++)
+			if (strcmp(keys[j].name, k->name) == 0)
+				fail_msg("%s: given twice", k->name);
+		/* One sentence for the key reference. */
+		if (!k->doc || !*k->doc || k->doc[strlen(k->doc) - 1] != '.')
+			fail_msg("%s: no documentation line", k->name);
+		if (k->keys) {
+			assert_null(section); /* one level of sections */
+			check_keys(k->keys, k->nkeys, k->name);
+			continue;
+		}
+		assert_null(k->keys);
+		if (!k->def) /* none: empty unless given */
+			continue;
+		if (k->type == TGOTP_KEY_INT)
+			assert_in_range(strtol(k->def, NULL, 10), k->min, k->max);
+		write_default(k, def, sizeof(def));
+		if (section)
+			snprintf(text, sizeof(text), "%s%s }\n", section_context(section), def);
+		else
+			snprintf(text, sizeof(text), "%s\n", def);
+		ok(text, &c); /* parses, and its own checks pass */
+		if (!section) {
+			ok("", &d);
+			assert_same_field(k, &c, &d);
+			tgotp_config_free(&d);
+		}
+		tgotp_config_free(&c);
+	}
+}
+
+static void test_key_table(void **state)
+{
+	size_t n = 0;
+	const struct tgotp_config_key *keys = tgotp_config_keys(&n);
+
+	(void)state;
+	assert_true(n > 20);
+	check_keys(keys, n, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +702,7 @@ int main(void)
 	    cmocka_unit_test(test_no_environment),
 	    cmocka_unit_test(test_nul_byte_rejected),
 	    cmocka_unit_test(test_len_is_honoured),
+	    cmocka_unit_test(test_key_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
