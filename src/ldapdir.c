@@ -167,31 +167,39 @@ static void log_failure(const struct query *q, LDAP *ld, const char *uri, const 
 	ldap_memfree(diag);
 }
 
+/* One option of the handle, logged by name when it cannot be set (what:
+ * "TLS" or "connection"). libldap says no more than LDAP_OPT_ERROR, which
+ * ldap_err2string would read as "Can't contact LDAP server". */
+static int set_option(const struct query *q, LDAP *ld, const char *uri, const char *what,
+		      const char *name, int option, const void *value)
+{
+	if (ldap_set_option(ld, option, value) == LDAP_OPT_SUCCESS)
+		return 0;
+	tgotp_log(q->log, LOG_ERR, "ldap: %s: cannot set the %s options: %s", uri, what, name);
+	return -1;
+}
+
 static int set_tls_options(const struct query *q, LDAP *ld, const char *uri)
 {
 	int demand = LDAP_OPT_X_TLS_DEMAND, min = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2, server = 0;
-	int rc = LDAP_OPT_SUCCESS;
+	const char *ca = q->cfg->ca_file;
 
 	/* SECURITY: certificate and host name are checked whatever
 	 * ldap.conf says (TLS_REQCERT never is a common copy-paste). */
-	rc |= ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
-	rc |= ldap_set_option(ld, LDAP_OPT_X_TLS_PROTOCOL_MIN, &min);
-	if (q->cfg->ca_file[0]) {
-		/* SECURITY: the private CA alone, not it plus a directory of
-		 * others that ldap.conf may name. */
-		rc |= ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, q->cfg->ca_file);
-		rc |= ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTDIR, "");
-	}
-	if (rc != LDAP_OPT_SUCCESS) {
-		tgotp_log(q->log, LOG_ERR, "ldap: %s: cannot set the TLS options", uri);
+	if (set_option(q, ld, uri, "TLS", "require_cert", LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) ||
+	    set_option(q, ld, uri, "TLS", "protocol_min", LDAP_OPT_X_TLS_PROTOCOL_MIN, &min))
 		return -1;
-	}
+	/* SECURITY: the private CA alone, not it plus a directory of others
+	 * that ldap.conf may name. */
+	if (ca[0] && (set_option(q, ld, uri, "TLS", "cacertfile", LDAP_OPT_X_TLS_CACERTFILE, ca) ||
+		      set_option(q, ld, uri, "TLS", "cacertdir", LDAP_OPT_X_TLS_CACERTDIR, "")))
+		return -1;
 	/* TLS options of a handle take effect only in a context of the
 	 * handle's own, made after them; without it libldap would use the
 	 * process-wide context and ignore them. */
 	if (ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &server) != LDAP_OPT_SUCCESS) {
 		tgotp_log(q->log, LOG_ERR, "ldap: cannot set up TLS with ca_file \"%s\"",
-			  q->cfg->ca_file[0] ? q->cfg->ca_file : "(ldap.conf's TLS_CACERT)");
+			  ca[0] ? ca : "(ldap.conf's TLS_CACERT)");
 		return -1;
 	}
 	return 0;
@@ -230,17 +238,15 @@ static void on_close(LDAP *ld, Sockbuf *sb, struct ldap_conncb *ctx)
 
 static int set_options(const struct query *q, LDAP *ld, const char *uri, bool tls)
 {
-	int version = LDAP_VERSION3, rc = LDAP_OPT_SUCCESS;
+	int version = LDAP_VERSION3;
 
-	rc |= ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
-	/* SECURITY: a referral would send the search on to a server the
+	/* SECURITY: no referrals: one would send the search on to a server the
 	 * directory names, outside the configured list and its TLS checks. */
-	rc |= ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-	rc |= ldap_set_option(ld, LDAP_OPT_CONNECT_CB, &q->conncb);
-	if (rc != LDAP_OPT_SUCCESS) {
-		tgotp_log(q->log, LOG_ERR, "ldap: %s: cannot set the connection options", uri);
+	if (set_option(q, ld, uri, "connection", "protocol_version", LDAP_OPT_PROTOCOL_VERSION,
+		       &version) ||
+	    set_option(q, ld, uri, "connection", "referrals", LDAP_OPT_REFERRALS, LDAP_OPT_OFF) ||
+	    set_option(q, ld, uri, "connection", "connect_cb", LDAP_OPT_CONNECT_CB, &q->conncb))
 		return -1;
-	}
 	return tls ? set_tls_options(q, ld, uri) : 0;
 }
 
