@@ -3,6 +3,7 @@
 #   make check       every test (unit, exports, PAM integration; plain, ASan+UBSan, valgrind)
 #   make demo        a real login through PAM against the bundled mock Gateway
 #   make install     DESTDIR=... into the distribution's PAM module directory
+#   make man-check   lint the man pages; their key list against the module's
 VERSION    := 0.1.0
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
@@ -31,6 +32,9 @@ MULTIARCH  := $(shell $(CC) -print-multiarch 2>/dev/null)
 PAMDIR     ?= $(or $(shell $(PKG_CONFIG) --variable=moduledir pam 2>/dev/null),\
                    $(if $(MULTIARCH),$(shell $(PKG_CONFIG) --variable=libdir pam)/security,/lib/security))
 SYSCONFDIR ?= /etc
+MANDIR     ?= /usr/share/man
+MAN5       := man/pam_tgotp.conf.5
+MAN8       := man/pam_tgotp.8 man/tgotp.8
 
 SRCS   := $(wildcard src/*.c)
 HDRS   := $(wildcard src/*.h)
@@ -43,13 +47,14 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 INTEG_SRCS := $(wildcard tests/integration/test_*.c)
 INTEG_BINS := $(INTEG_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
 HARNESS    := tests/integration/harness.c tests/integration/harness.h tests/lock_holder.h
-TEST_BINS  := $(UNIT_BINS) $(INTEG_BINS) $(BUILD)/tests/test_exports $(BUILD)/tools/tgotp-login
+TEST_BINS  := $(UNIT_BINS) $(INTEG_BINS) $(BUILD)/tests/test_exports $(BUILD)/tools/tgotp-login \
+              $(BUILD)/tests/print_config_keys
 TEST_LIBS  := $(LIB) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka) -ldl
 
 export TGOTP_KEEP_GOING
 
 .PHONY: all deps dist deb rpm check check-plain check-asan check-valgrind tests demo install clean format \
-        format-check
+        format-check man-check
 
 all: pam_tgotp.so
 
@@ -86,6 +91,11 @@ $(BUILD)/tests/test_%: tests/integration/test_%.c $(HARNESS) $(LIB) $(MODULE)
 	$(CC) $(ALL_CFLAGS) -Wno-override-init -Isrc -o $@ $< tests/integration/harness.c \
 	      $(TEST_LIBS) -lpam -rdynamic
 
+# The keys the parser accepts, for tests/man/test_manpages.sh.
+$(BUILD)/tests/print_config_keys: tests/man/print_config_keys.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIB) $(PKG_LIBS)
+
 $(BUILD)/tools/tgotp-login: tests/tools/tgotp-login.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(PKG_LIBS) -lpam_misc -rdynamic
@@ -113,6 +123,10 @@ check-asan:
 check-valgrind: tests
 	tests/run-tests.sh valgrind $(BUILD)
 
+# Also run by tests/run-tests.sh (plain), so by make check.
+man-check: $(BUILD)/tests/print_config_keys
+	tests/man/test_manpages.sh $(BUILD)
+
 # deps first, then a fresh make: the pkg-config flags are read at start-up.
 demo: deps
 	$(MAKE) all $(BUILD)/tools/tgotp-login
@@ -124,6 +138,9 @@ deps:
 install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(SYSCONFDIR)/security
 	install -m 0644 pam_tgotp.so $(DESTDIR)$(PAMDIR)/pam_tgotp.so
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	test -e $(DESTDIR)$(SYSCONFDIR)/security/pam_tgotp.conf || \
 	    install -m 0600 conf/pam_tgotp.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_tgotp.conf
 

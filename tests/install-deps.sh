@@ -11,6 +11,7 @@ pkgs=(
 	openssh-server openssh-client sudo login passwd util-linux libpam-oath oathtool
 	pkexec polkitd dbus-daemon
 	slapd ldap-utils
+	mandoc groff-base
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -79,6 +79,7 @@ if [ "$mode" = plain ]; then
 	for t in "$top"/tests/system/test_*.sh; do
 		run "system-$(basename "$t" .sh)" bash "$t"
 	done
+	run man-pages bash "$top/tests/man/test_manpages.sh" "$build"
 fi
 
 echo "$passed $failed $skipped" >"$build/results-$mode"
