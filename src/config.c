@@ -405,19 +405,3 @@ void tgotp_config_free(struct tgotp_config *c)
 	free_keys(keys, n, c);
 	memset(c, 0, sizeof(*c));
 }
-
-int tgotp_config_each_key(void (*fn)(const char *section, const char *key, void *arg), void *arg)
-{
-	cfg_t *cfg = new_cfg();
-	cfg_opt_t *o, *sub;
-
-	if (!cfg)
-		return -1;
-	for (o = cfg->opts; o->name; o++) {
-		fn(NULL, o->name, arg);
-		for (sub = o->type == CFGT_SEC ? o->subopts : NULL; sub && sub->name; sub++)
-			fn(o->name, sub->name, arg);
-	}
-	cfg_free(cfg);
-	return 0;
-}

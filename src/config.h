@@ -74,9 +74,4 @@ int tgotp_config_load(const char *path, struct tgotp_config *out, const struct t
 
 void tgotp_config_free(struct tgotp_config *c);
 
-/* Calls fn for each key the parser accepts, sections included: section is
- * NULL at the top level, else the name of the section the key is in.
- * 0, or -1 when out of memory. */
-int tgotp_config_each_key(void (*fn)(const char *section, const char *key, void *arg), void *arg);
-
 #endif

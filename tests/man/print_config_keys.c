@@ -1,24 +1,20 @@
-/* Prints every key the configuration parser accepts, one a line: "key" at
- * the top level, "section|key" inside a section. tests/man/test_manpages.sh
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Prints every key of the configuration key table, one a line: "key" at the
+ * top level, "section|key" inside a section. tests/man/test_manpages.sh
  * compares the list with the keys pam_tgotp.conf(5) documents. */
 #include <stdio.h>
 
-#include "config.h"
-
-static void print_key(const char *section, const char *key, void *arg)
-{
-	(void)arg;
-	if (section)
-		printf("%s|%s\n", section, key);
-	else
-		printf("%s\n", key);
-}
+#include "config_keys.h"
 
 int main(void)
 {
-	if (tgotp_config_each_key(print_key, NULL) < 0) {
-		fprintf(stderr, "print_config_keys: out of memory\n");
-		return 1;
+	size_t n, i, j;
+	const struct tgotp_config_key *keys = tgotp_config_keys(&n);
+
+	for (i = 0; i < n; i++) {
+		printf("%s\n", keys[i].name);
+		for (j = 0; keys[i].keys && j < keys[i].nkeys; j++)
+			printf("%s|%s\n", keys[i].name, keys[i].keys[j].name);
 	}
 	return fflush(stdout) == 0 ? 0 : 1;
 }
