@@ -17,6 +17,7 @@
 #include "src/config.h"
 #include "src/fileio.h"
 #include "src/gateway.h"
+#include "src/modargs.h"
 #include "src/nss.h"
 #include "src/payload.h"
 #include "src/phone.h"
@@ -154,20 +155,15 @@ static void log_to_pam(void *ctx, int prio, const char *msg)
  * silently what the module does. */
 static int parse_args(struct login *l, int argc, const char **argv, const char **config)
 {
-	int i;
+	struct tgotp_args a;
+	const char *bad;
 
-	*config = TGOTP_DEFAULT_CONFIG;
-	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "debug") == 0)
-			l->log.debug = true;
-		else if (strncmp(argv[i], "config=", 7) == 0 && argv[i][7] == '/')
-			*config = argv[i] + 7;
-		else {
-			tgotp_log(&l->log, LOG_ERR, "unknown or invalid module argument \"%s\"",
-				  argv[i]);
-			return -1;
-		}
+	if (tgotp_args_parse(argc, argv, &a, &bad) < 0) {
+		tgotp_log(&l->log, LOG_ERR, "unknown or invalid module argument \"%s\"", bad);
+		return -1;
 	}
+	l->log.debug = a.debug;
+	*config = a.config;
 	return 0;
 }
 
