@@ -318,3 +318,10 @@ enum tgotp_gw_result tgotp_gw_revoke(struct tgotp_gateway *gw, const char *reque
 	return call(gw, "revokeVerificationMessage",
 		    request_of("request_id", request_id, NULL, NULL), false, &st);
 }
+
+enum tgotp_gw_result tgotp_gw_revoke_status(struct tgotp_gateway *gw, const char *request_id,
+					    struct tgotp_status *st)
+{
+	return call(gw, "revokeVerificationMessage",
+		    request_of("request_id", request_id, NULL, NULL), false, st);
+}

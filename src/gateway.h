@@ -91,5 +91,10 @@ enum tgotp_gw_result tgotp_gw_send(struct tgotp_gateway *gw, const struct tgotp_
 enum tgotp_gw_result tgotp_gw_check(struct tgotp_gateway *gw, const char *request_id,
 				    const char *code, struct tgotp_status *st);
 enum tgotp_gw_result tgotp_gw_revoke(struct tgotp_gateway *gw, const char *request_id);
+/* The same, with the answer in st (tgotp check --online: a revoke of a
+ * request that does not exist costs nothing and shows whether the token is
+ * accepted). */
+enum tgotp_gw_result tgotp_gw_revoke_status(struct tgotp_gateway *gw, const char *request_id,
+					    struct tgotp_status *st);
 
 #endif

@@ -49,6 +49,9 @@ struct query {
 	int64_t uri_end;     /* of the current uri's share of it */
 	struct timeval step; /* left for the step under way; on_connect reads it */
 	struct ldap_conncb conncb;
+	char *dn; /* NULL, or dnlen bytes for the DN of the entry found */
+	size_t dnlen;
+	bool probe; /* tgotp check --online: connect, TLS, bind; no search */
 };
 
 int tgotp_ldap_escape(const char *in, char *out, size_t outlen)
@@ -348,6 +351,14 @@ static int take_value(const struct query *q, const struct berval *v, int index)
 	return ret;
 }
 
+static void copy_dn(const struct query *q, LDAP *ld, LDAPMessage *entry)
+{
+	char *dn = ldap_get_dn(ld, entry);
+
+	tgotp_sanitize(dn ? dn : "", dn ? strlen(dn) : 0, q->dn, q->dnlen);
+	ldap_memfree(dn);
+}
+
 static enum tgotp_lookup take_entry(const struct query *q, LDAP *ld, LDAPMessage *entry)
 {
 	struct berval **vals = ldap_get_values_len(ld, entry, q->cfg->attribute);
@@ -366,6 +377,8 @@ static enum tgotp_lookup take_entry(const struct query *q, LDAP *ld, LDAPMessage
 		}
 	}
 	ldap_value_free_len(vals);
+	if (ret == TGOTP_LOOKUP_FOUND && q->dn)
+		copy_dn(q, ld, entry);
 	return ret;
 }
 
@@ -507,6 +520,15 @@ static enum tgotp_lookup try_uri(struct query *q, const char *uri, bool *next)
 		goto out;
 	}
 	*next = false;
+	if (q->probe) {
+		tgotp_log(q->log, LOG_INFO, "ldap: %s: connected%s%s", uri,
+			  !tls			   ? ""
+			  : scheme == SCHEME_LDAPS ? ", TLS"
+						   : ", StartTLS",
+			  q->password ? ", bound" : ", anonymous");
+		ret = TGOTP_LOOKUP_FOUND;
+		goto out;
+	}
 	ret = search_user(q, ld, uri, next);
 out:
 	if (ld)
@@ -673,42 +695,43 @@ out:
 	return ret;
 }
 
-enum tgotp_lookup tgotp_ldap_lookup(const struct tgotp_ldap_config *l, const char *default_cc,
-				    const char *user, char phone[TGOTP_PHONE_MAX],
-				    const struct tgotp_log *log)
+/* The lookup (or, with q->probe, the probe) of q->cfg; q->user_log is
+ * filled here. */
+static enum tgotp_lookup run(struct query *q, const char *user, char phone[TGOTP_PHONE_MAX])
 {
-	struct query q = {.cfg = l,
-			  .default_cc = default_cc,
-			  .phone = phone,
-			  .log = log,
-			  .end = now_us() + (int64_t)l->timeout * 1000000,
-			  .conncb = {on_connect, on_close, NULL}};
+	const struct tgotp_ldap_config *l = q->cfg;
+	const struct tgotp_log *log = q->log;
 	enum tgotp_lookup ret = TGOTP_LOOKUP_ERROR;
 	char *filter = NULL, *password = NULL, *uris = NULL, user_field[3 * 256 + 1];
 	bool was_pending;
 	sigset_t old;
 
+	q->phone = phone;
+	q->end = now_us() + (int64_t)l->timeout * 1000000;
+	q->conncb = (struct ldap_conncb){on_connect, on_close, NULL};
 	phone[0] = '\0';
 	/* SECURITY: escaped in every line, so that a user called
 	 * "x outcome=success" cannot forge a field of the log. */
-	q.user_log = tgotp_log_field(user, user_field, sizeof(user_field));
-	q.conncb.lc_arg = &q.step;
-	if (check_config(l, log) < 0 || !(q.filter = filter = expand_filter(l->filter, user, log)))
+	q->user_log = tgotp_log_field(user, user_field, sizeof(user_field));
+	q->conncb.lc_arg = &q->step;
+	if (check_config(l, log) < 0 || !(q->filter = filter = expand_filter(l->filter, user, log)))
 		goto out;
-	if (l->bind_dn[0] && !(q.password = password = tgotp_read_secret_line(
+	if (l->bind_dn[0] && !(q->password = password = tgotp_read_secret_line(
 				   l->bind_password_file, TGOTP_SECRET_PASSWORD, log)))
 		goto out;
 	if (!(uris = strdup(l->uri)))
 		goto out;
 	sigpipe_block(&old, &was_pending);
-	ret = try_all(&q, uris);
+	ret = try_all(q, uris);
 	sigpipe_restore(&old, was_pending);
-	if (ret == TGOTP_LOOKUP_UNAVAILABLE)
+	if (q->probe)
+		; /* each failure is logged with its uri */
+	else if (ret == TGOTP_LOOKUP_UNAVAILABLE)
 		tgotp_log(log, LOG_ERR, "ldap: user %s: the directory cannot be reached",
-			  q.user_log);
+			  q->user_log);
 	else if (ret == TGOTP_LOOKUP_REFUSED)
 		tgotp_log(log, LOG_ERR, "ldap: user %s: the directory refused the lookup",
-			  q.user_log);
+			  q->user_log);
 out:
 	tgotp_strfreezero(password);
 	free(filter);
@@ -716,4 +739,43 @@ out:
 	if (ret != TGOTP_LOOKUP_FOUND)
 		phone[0] = '\0';
 	return ret;
+}
+
+enum tgotp_lookup tgotp_ldap_lookup(const struct tgotp_ldap_config *l, const char *default_cc,
+				    const char *user, char phone[TGOTP_PHONE_MAX],
+				    const struct tgotp_log *log)
+{
+	return tgotp_ldap_lookup_dn(l, default_cc, user, phone, NULL, 0, log);
+}
+
+enum tgotp_lookup tgotp_ldap_lookup_dn(const struct tgotp_ldap_config *l, const char *default_cc,
+				       const char *user, char phone[TGOTP_PHONE_MAX], char *dn,
+				       size_t dnlen, const struct tgotp_log *log)
+{
+	struct query q = {.cfg = l, .default_cc = default_cc, .log = log, .dn = dn, .dnlen = dnlen};
+
+	if (dn && dnlen)
+		dn[0] = '\0';
+	return run(&q, user, phone);
+}
+
+int tgotp_ldap_probe(const struct tgotp_ldap_config *l, const struct tgotp_log *log)
+{
+	char phone[TGOTP_PHONE_MAX], *uris = strdup(l->uri), *uri, *save = NULL;
+	struct tgotp_ldap_config one = *l;
+	struct query q;
+	int failed = 0;
+
+	if (!uris)
+		return -1;
+	/* each uri on its own, with the whole timeout: every server is
+	 * checked, not only the first that answers */
+	for (uri = strtok_r(uris, " ", &save); uri; uri = strtok_r(NULL, " ", &save)) {
+		one.uri = uri;
+		q = (struct query){.cfg = &one, .log = log, .probe = true};
+		if (run(&q, "probe", phone) != TGOTP_LOOKUP_FOUND)
+			failed++;
+	}
+	free(uris);
+	return failed ? -1 : 0;
 }

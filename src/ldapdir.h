@@ -19,4 +19,16 @@ enum tgotp_lookup tgotp_ldap_lookup(const struct tgotp_ldap_config *l, const cha
 				    const char *user, char phone[TGOTP_PHONE_MAX],
 				    const struct tgotp_log *log);
 
+/* The same; dn (dnlen bytes, may be NULL) receives the DN of the entry the
+ * number came from (control characters replaced), "" when none. */
+enum tgotp_lookup tgotp_ldap_lookup_dn(const struct tgotp_ldap_config *l, const char *default_cc,
+				       const char *user, char phone[TGOTP_PHONE_MAX], char *dn,
+				       size_t dnlen, const struct tgotp_log *log);
+
+/* For tgotp check --online: each uri in turn, connect, TLS (StartTLS for
+ * ldap://), bind when bind_dn is set; nothing is searched. Each success is
+ * logged at LOG_INFO, each failure as a lookup's would be. 0 when every
+ * uri passed, else -1. */
+int tgotp_ldap_probe(const struct tgotp_ldap_config *l, const struct tgotp_log *log);
+
 #endif

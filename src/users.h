@@ -3,6 +3,7 @@
 #ifndef TGOTP_USERS_H
 #define TGOTP_USERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -35,5 +36,45 @@ enum tgotp_lookup tgotp_users_find_in_text(const char *text, const char *user,
  * one is an ERROR), then LDAP when configured. */
 enum tgotp_lookup tgotp_users_lookup(const struct tgotp_config *c, const char *user,
 				     char phone[TGOTP_PHONE_MAX], const struct tgotp_log *log);
+
+/* Where a number was found (tgotp lookup). */
+enum tgotp_source {
+	TGOTP_SOURCE_NONE,
+	TGOTP_SOURCE_CONFIG,	 /* an inline user section */
+	TGOTP_SOURCE_USERS_FILE, /* line of users_file */
+	TGOTP_SOURCE_LDAP,	 /* dn */
+};
+
+struct tgotp_where {
+	enum tgotp_source source;
+	int line;
+	char dn[512];
+};
+
+/* tgotp_users_lookup, telling where the number came from. */
+enum tgotp_lookup tgotp_users_lookup_where(const struct tgotp_config *c, const char *user,
+					   char phone[TGOTP_PHONE_MAX], struct tgotp_where *w,
+					   const struct tgotp_log *log);
+
+/* Checks every line of text (the users file called name): each malformed
+ * line, each number that does not normalise and each user named again is
+ * logged as "name:LINE: ...". Returns the number of bad lines (a user
+ * named again is only a warning: the first usable line wins). */
+int tgotp_users_check_text(const char *name, const char *text, const char *default_cc,
+			   const struct tgotp_log *log);
+
+/* Whether user can be written into a users file: not empty, no blanks or
+ * control characters, not starting with '#'. */
+bool tgotp_users_name_ok(const char *user);
+
+/* Writes "user e164" into the users file path: in place of user's first
+ * line (later lines of user are dropped), else at the end; comments and
+ * other lines are kept byte for byte. The new file is written beside the
+ * old one and renamed over it, with the old file's owner and mode (a new
+ * file: root, 0600), under a lock on the file's directory held at most
+ * 2 s. The old file must be safe to use (as the module reads it). 0 or -1
+ * (logged). */
+int tgotp_users_set(const char *path, const char *user, const char *e164,
+		    const struct tgotp_log *log);
 
 #endif
