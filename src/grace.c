@@ -172,3 +172,86 @@ done:
 	free(out);
 	return v;
 }
+
+/* ---- for the administrator */
+
+static int unhex(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Splits a key back into its three fields (sanitised), -1 when it is not
+ * a key of user. */
+static int grace_unkey(const char *key, const char *user, struct tgotp_grace_entry *e)
+{
+	char raw[3][GRACE_FIELD_MAX + 1];
+	size_t o = 0, len = strlen(key), i;
+	int f = 0, hi, lo;
+
+	if (len % 2)
+		return -1;
+	for (i = 0; i < len; i += 2) {
+		hi = unhex(key[i]);
+		lo = unhex(key[i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		if (hi == 0 && lo == 0) {
+			if (++f > 2)
+				return -1;
+			raw[f - 1][o] = '\0';
+			o = 0;
+		} else if (o < GRACE_FIELD_MAX) {
+			raw[f][o++] = (char)(hi << 4 | lo);
+		} else {
+			return -1;
+		}
+	}
+	raw[f][o] = '\0';
+	if (f != 2 || strcmp(raw[0], user) != 0)
+		return -1;
+	tgotp_sanitize(raw[1], strlen(raw[1]), e->service, sizeof(e->service));
+	tgotp_sanitize(raw[2], strlen(raw[2]), e->rhost, sizeof(e->rhost));
+	return 0;
+}
+
+struct grace_out {
+	const char *user;
+	struct tgotp_grace_entry *e;
+	int max, n;
+};
+
+static int grace_collect(time_t at, const char *key, void *arg)
+{
+	struct grace_out *o = arg;
+
+	if (o->n < o->max && grace_unkey(key, o->user, &o->e[o->n]) == 0)
+		o->e[o->n++].at = at;
+	return 0;
+}
+
+enum tgotp_verdict tgotp_state_grace_list(struct tgotp_state *st, const char *user,
+					  struct tgotp_grace_entry *e, int max, int *n)
+{
+	char name[TGOTP_STATE_NAME_MAX + 8];
+	struct grace_out o = {user, e, max, 0};
+	enum tgotp_verdict v;
+	int lock;
+
+	*n = 0;
+	tgotp_state_name(st, "grace.", user, name);
+	if ((v = tgotp_state_lock(st, user, &lock)) != TGOTP_STATE_OK)
+		return v;
+	if (tgotp_state_read_user(st, name, user) < 0 ||
+	    each_grace(st->buf, grace_collect, &o) < 0) {
+		tgotp_log(st->log, LOG_ERR, "state file %s is corrupt or unusable", name);
+		v = TGOTP_STATE_ERROR;
+	}
+	*n = o.n;
+	tgotp_state_unlock(lock);
+	return v;
+}
+
+enum tgotp_verdict tgotp_state_grace_clear(struct tgotp_state *st, const char *user)
+{
+	return tgotp_state_clear_user(st, "grace.", user);
+}

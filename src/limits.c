@@ -240,3 +240,59 @@ enum tgotp_verdict tgotp_state_flood_set(struct tgotp_state *st, time_t until)
 	tgotp_state_unlock(lock);
 	return v;
 }
+
+/* ---- for the administrator */
+
+static int cmp_time(const void *a, const void *b)
+{
+	time_t x = *(const time_t *)a, y = *(const time_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+enum tgotp_verdict tgotp_state_rate_list(struct tgotp_state *st, const char *user, long window,
+					 time_t now, time_t *t, int max, int *n)
+{
+	struct stamps *s = &st->stamps;
+	char name[TGOTP_STATE_NAME_MAX + 8];
+	enum tgotp_verdict v;
+	int i, lock;
+
+	*n = 0;
+	tgotp_state_name(st, "rate.", user, name);
+	if ((v = tgotp_state_lock(st, user, &lock)) != TGOTP_STATE_OK)
+		return v;
+	if (load_stamps(st, name, user, s, now, window) != 0) {
+		tgotp_log(st->log, LOG_ERR, "state file %s is corrupt or unusable", name);
+		v = TGOTP_STATE_ERROR;
+	} else {
+		qsort(s->t, (size_t)s->n, sizeof(s->t[0]), cmp_time);
+		for (i = 0; i < s->n && i < max; i++)
+			t[i] = s->t[i];
+		*n = s->n;
+	}
+	tgotp_state_unlock(lock);
+	return v;
+}
+
+enum tgotp_verdict tgotp_state_rate_clear(struct tgotp_state *st, const char *user)
+{
+	return tgotp_state_clear_user(st, "rate.", user);
+}
+
+enum tgotp_verdict tgotp_state_budget_used(struct tgotp_state *st, time_t now, long *count)
+{
+	enum tgotp_verdict v;
+	char today[16];
+	int lock;
+
+	utc_day(now, today);
+	if ((v = tgotp_state_lock(st, NULL, &lock)) != TGOTP_STATE_OK)
+		return v;
+	if (load_budget(st, today, count) != 0) {
+		tgotp_log(st->log, LOG_ERR, "state file budget is corrupt or unusable");
+		v = TGOTP_STATE_ERROR;
+	}
+	tgotp_state_unlock(lock);
+	return v;
+}

@@ -27,6 +27,7 @@
  * An operation holds one lock at a time, waited for TGOTP_STATE_LOCK_MS at most.
  * Lock files are never removed: a process could still hold the lock on
  * the removed file while the next one locks a new file of the same name. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -376,6 +377,23 @@ int tgotp_state_write_user(struct tgotp_state *st, const char *name, const char 
 	return write_parts(st, name, p, n);
 }
 
+enum tgotp_verdict tgotp_state_clear_user(struct tgotp_state *st, const char *prefix,
+					  const char *user)
+{
+	char name[TGOTP_STATE_NAME_MAX + 8];
+	enum tgotp_verdict v;
+	int lock;
+
+	tgotp_state_name(st, prefix, user, name);
+	if ((v = tgotp_state_lock(st, user, &lock)) != TGOTP_STATE_OK)
+		return v;
+	if (tgotp_state_read_user(st, name, user) < 0 ||
+	    tgotp_state_write_user(st, name, user, "") != 0)
+		v = TGOTP_STATE_ERROR;
+	tgotp_state_unlock(lock);
+	return v;
+}
+
 int tgotp_state_parse_time(const char *s, const char *end, time_t *out)
 {
 	long long v = 0;
@@ -389,4 +407,132 @@ int tgotp_state_parse_time(const char *s, const char *end, time_t *out)
 	}
 	*out = (time_t)v;
 	return 0;
+}
+
+/* ---- the users that have state (tgotp state) */
+
+/* The reverse of escape(): n bytes of in into out (cap bytes); -1 when
+ * they are not an escaped name. */
+static int unescape(const char *in, size_t n, char *out, size_t cap)
+{
+	unsigned int c;
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (o + 1 >= cap)
+			return -1;
+		if (in[i] != '%') {
+			out[o++] = in[i];
+			continue;
+		}
+		if (i + 2 >= n || sscanf(in + i + 1, "%2x", &c) != 1 || c == 0)
+			return -1;
+		out[o++] = (char)c;
+		i += 2;
+	}
+	out[o] = '\0';
+	return o > 0 ? 0 : -1;
+}
+
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static int add_name(struct names *a, const char *in, size_t n)
+{
+	char name[3 * STATE_USER_MAX + 1], **v;
+
+	if (unescape(in, n, name, sizeof(name)) < 0)
+		return 0; /* a hashed file name: its sections name the users */
+	if (a->n + 2 > a->cap) {
+		a->cap = a->cap ? 2 * a->cap : 16;
+		v = realloc(a->v, a->cap * sizeof(*v));
+		if (!v)
+			return -1;
+		a->v = v;
+	}
+	if (!(a->v[a->n] = strdup(name)))
+		return -1;
+	a->n++;
+	return 0;
+}
+
+/* The users of one per-user file: its sections, or its name for lines
+ * written before sections existed. */
+static int file_users(struct tgotp_state *st, const char *file, const char *enc, struct names *a)
+{
+	char *p, *nl;
+	bool headed = false;
+	int len = tgotp_state_read(st, file, st->buf, sizeof(st->buf)), r = 0;
+
+	if (len < 0)
+		return 0; /* gone meanwhile, or not ours (logged) */
+	for (p = st->buf; *p && r == 0; p = nl ? nl + 1 : p + strlen(p)) {
+		nl = strchr(p, '\n');
+		if (strncmp(p, "user ", 5) == 0) {
+			headed = true;
+			r = add_name(a, p + 5, (nl ? (size_t)(nl - p) : strlen(p)) - 5);
+		} else if (!headed) {
+			headed = true;
+			r = add_name(a, enc, strlen(enc));
+		}
+	}
+	return r;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **tgotp_state_users(struct tgotp_state *st)
+{
+	struct names a = {NULL, 0, 0};
+	struct dirent *e;
+	size_t i, o;
+	int fd = dup(st->dirfd), r = 0;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d) {
+		tgotp_log(st->log, LOG_ERR, "%s: cannot list: %s", st->dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	rewinddir(d);
+	while (r == 0 && (e = readdir(d))) {
+		if (strncmp(e->d_name, "rate.", 5) == 0)
+			r = file_users(st, e->d_name, e->d_name + 5, &a);
+		else if (strncmp(e->d_name, "grace.", 6) == 0)
+			r = file_users(st, e->d_name, e->d_name + 6, &a);
+	}
+	closedir(d);
+	if (r == 0 && !a.v)
+		a.v = calloc(1, sizeof(*a.v)); /* nobody */
+	if (r < 0 || !a.v) {
+		if (a.v)
+			a.v[a.n] = NULL; /* add_name keeps room for it */
+		tgotp_state_users_free(a.v);
+		tgotp_log(st->log, LOG_ERR, "%s: out of memory", st->dir);
+		return NULL;
+	}
+	qsort(a.v, a.n, sizeof(*a.v), cmp_name);
+	for (i = o = 0; i < a.n; i++) {
+		if (o > 0 && strcmp(a.v[o - 1], a.v[i]) == 0)
+			free(a.v[i]);
+		else
+			a.v[o++] = a.v[i];
+	}
+	a.v[o] = NULL;
+	return a.v;
+}
+
+void tgotp_state_users_free(char **users)
+{
+	size_t i;
+
+	for (i = 0; users && users[i]; i++)
+		free(users[i]);
+	free(users);
 }

@@ -67,6 +67,11 @@ int tgotp_state_read_user(struct tgotp_state *st, const char *name, const char *
 int tgotp_state_write_user(struct tgotp_state *st, const char *name, const char *user,
 			   const char *text);
 
+/* Removes user's section from the per-user file prefix<enc> (a corrupt
+ * one too), under the user's lock; the other sections stay. */
+enum tgotp_verdict tgotp_state_clear_user(struct tgotp_state *st, const char *prefix,
+					  const char *user);
+
 /* Parses a decimal number that must fill [s, end). */
 int tgotp_state_parse_time(const char *s, const char *end, time_t *out);
 
