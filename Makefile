@@ -35,12 +35,16 @@ SYSCONFDIR ?= /etc
 MANDIR     ?= /usr/share/man
 MAN5       := man/pam_tgotp.conf.5
 MAN8       := man/pam_tgotp.8 man/tgotp.8
+SBINDIR    ?= /usr/sbin
 
 SRCS   := $(wildcard src/*.c)
 HDRS   := $(wildcard src/*.h)
 OBJS   := $(SRCS:src/%.c=$(BUILD)/src/%.o)
 LIB    := $(BUILD)/libtgotp.a
 MODULE := $(BUILD)/pam_tgotp.so
+# The administrator's command, on the same library as the module.
+CLI_SRCS := $(wildcard tgotp/*.c)
+CLI      := $(BUILD)/tgotp
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -56,7 +60,7 @@ export TGOTP_KEEP_GOING
 .PHONY: all deps dist deb rpm check check-plain check-asan check-valgrind tests demo install clean format \
         format-check man-check
 
-all: pam_tgotp.so
+all: pam_tgotp.so $(CLI)
 
 pam_tgotp.so: $(MODULE)
 	cp $< $@
@@ -75,6 +79,11 @@ $(LIB): $(OBJS)
 
 $(MODULE): $(BUILD)/pam_tgotp.o $(LIB) src/pam_tgotp.map
 	$(CC) $(SO_LDFLAGS) -o $@ $(BUILD)/pam_tgotp.o $(LIB) $(PKG_LIBS)
+
+$(CLI): $(CLI_SRCS) tgotp/tgotp.h $(HDRS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIE -pie -Wl,-z,relro,-z,now -o $@ $(CLI_SRCS) $(LIB) $(PKG_LIBS) \
+	      $(SAN) $(LDFLAGS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/lock_holder.h $(LIB)
 	@mkdir -p $(dir $@)
@@ -100,7 +109,7 @@ $(BUILD)/tools/tgotp-login: tests/tools/tgotp-login.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(PKG_LIBS) -lpam_misc -rdynamic
 
-tests: $(MODULE) $(TEST_BINS)
+tests: $(MODULE) $(TEST_BINS) $(CLI)
 
 # One build per flavour, each in its own directory, all run by one script;
 # then every fuzz target for FUZZ_SECONDS (60 by default).
@@ -141,14 +150,18 @@ install: all
 	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(CLI) $(DESTDIR)$(SBINDIR)/tgotp
 	test -e $(DESTDIR)$(SYSCONFDIR)/security/pam_tgotp.conf || \
 	    install -m 0600 conf/pam_tgotp.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_tgotp.conf
 
 format:
-	clang-format -i pam_tgotp.c src/*.c src/*.h tests/*.c tests/*/*.c tests/*/*.h
+	clang-format -i pam_tgotp.c src/*.c src/*.h tgotp/*.c tgotp/*.h tests/*.c tests/*/*.c \
+	    tests/*/*.h
 
 format-check:
-	clang-format --dry-run -Werror pam_tgotp.c src/*.c src/*.h tests/*.c tests/*/*.c tests/*/*.h
+	clang-format --dry-run -Werror pam_tgotp.c src/*.c src/*.h tgotp/*.c tgotp/*.h tests/*.c \
+	    tests/*/*.c tests/*/*.h
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(FUZZ_BUILD) pam_tgotp.so
