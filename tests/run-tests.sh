@@ -82,6 +82,14 @@ if [ "$mode" = plain ]; then
 	run man-pages bash "$top/tests/man/test_manpages.sh" "$build"
 fi
 
+# The administrator's command, run for real (tests/cli/); the script runs
+# each tgotp itself (under valgrind with TGOTP_CLI_VALGRIND=1).
+if [ "$mode" != valgrind ]; then
+	for t in "$top"/tests/cli/test_*.py; do
+		run "cli-$(basename "$t" .py)" python3 "$t" "$build"
+	done
+fi
+
 echo "$passed $failed $skipped" >"$build/results-$mode"
 echo "$mode: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] || [ "${TGOTP_KEEP_GOING:-0}" = 1 ] || exit 1

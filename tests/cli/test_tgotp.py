@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+"""The administrator's command, tgotp, run for real: the built binary against
+the mock Gateway (TGOTP_MOCK_PORTS, TGOTP_CERTS), the test slapd (TGOTP_LDAP_*,
+when it runs) and real files in a temporary directory. Started by
+tests/run-tests.sh:  tests/cli/test_tgotp.py BUILD_DIR
+
+Every case prints "PASS: ..." or "FAIL: ..."; exit 1 on any failure, 77 after
+"SKIP: ..." when it cannot run here (not root: the files must be root's).
+TGOTP_CLI_VALGRIND=1 runs every tgotp under valgrind (leaks are errors)."""
+
+import json
+import os
+import pwd
+import select
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(TOP, "build"))
+TGOTP = os.path.join(BUILD, "tgotp")
+VALGRIND = ["valgrind", "-q", "--leak-check=full", "--show-leak-kinds=definite,indirect",
+            "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99",
+            "--suppressions=" + os.path.join(TOP, "tests", "valgrind.supp")]
+passed = failed = 0
+
+
+def skip(why):
+    print("SKIP: " + why)
+    sys.exit(77)
+
+
+def check(what, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print("PASS: " + what)
+    else:
+        failed += 1
+        print("FAIL: " + what)
+        for line in str(detail).splitlines()[-25:]:
+            print("  | " + line)
+
+
+def wrap():
+    return VALGRIND if os.environ.get("TGOTP_CLI_VALGRIND") == "1" else []
+
+
+def tgotp(*args, stdin=None, user=None):
+    """Runs tgotp with args (as user, when given); (exit status, stdout,
+    stderr)."""
+    cmd = wrap() + [TGOTP] + list(args)
+    if user:
+        pw = pwd.getpwnam(user)
+        cmd = ["setpriv", "--reuid", str(pw.pw_uid), "--regid", str(pw.pw_gid),
+               "--clear-groups"] + cmd
+    p = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout, p.stderr
+
+
+def control(path, body=None):
+    ports = json.load(open(os.environ["TGOTP_MOCK_PORTS"]))
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (ports["control"], path),
+                                 data=None if body is None else json.dumps(body).encode(),
+                                 method="GET" if body is None else "POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return {"status": e.code}
+
+
+def interactive(args, answer):
+    """Runs tgotp (test, enroll) and answers its code prompt with
+    answer(code), code being what the mock sent (None: nothing was sent)
+    or with a list of such functions, one per prompt. Returns (status,
+    transcript, stderr)."""
+    answers = answer if isinstance(answer, list) else [answer]
+    p = subprocess.Popen(wrap() + [TGOTP] + args, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, end = b"", time.time() + 60
+    while time.time() < end and p.poll() is None:
+        r, _, _ = select.select([p.stdout], [], [], 0.2)
+        if not r:
+            continue
+        chunk = os.read(p.stdout.fileno(), 4096)
+        if not chunk:
+            break
+        out += chunk
+        while answers and out.endswith(b"code: "):
+            last = control("/last")
+            reply = answers.pop(0)(last.get("code") if "code" in last else None)
+            p.stdin.write((reply + "\n").encode())
+            p.stdin.flush()
+            out += b"<answered>\n"
+    try:
+        rest, err = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rest, err = p.communicate()
+    return p.returncode, (out + rest).decode(errors="replace"), err.decode(errors="replace")
+
+
+def wrong(code):
+    return "%06d" % ((int(code) + 1) % 1000000) if code else "000000"
+
+
+def write(path, text, mode=0o600):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+def as_json(out):
+    try:
+        return json.loads(out)
+    except ValueError:
+        return None
+
+
+def main():
+    if os.geteuid() != 0:
+        skip("needs root (the configuration, token and state must be root's)")
+    for var in ("TGOTP_MOCK_PORTS", "TGOTP_CERTS"):
+        if not os.environ.get(var):
+            skip(var + " is not set (tests/run-tests.sh sets it)")
+    if not os.access(TGOTP, os.X_OK):
+        skip(TGOTP + " is not built")
+    ports = json.load(open(os.environ["TGOTP_MOCK_PORTS"]))
+    certs = os.environ["TGOTP_CERTS"]
+    control("/reset", {})
+    d = tempfile.mkdtemp(prefix="tgotp-cli.")
+    try:
+        os.chmod(d, 0o755)
+        run_cases(d, ports, certs)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+def run_cases(d, ports, certs):
+    conf, token, users = d + "/pam_tgotp.conf", d + "/token", d + "/users"
+    pamd = d + "/pam.d"
+    os.mkdir(pamd)
+    write(token, "test-token\n")
+    users_text = "# the users file\nalice +44 20 7946 0958\n\n# bob below\nbob +1 415 555 0101\n"
+    write(users, users_text, 0o640)
+    ldap = ""
+    if os.environ.get("TGOTP_LDAP_URI") and not os.environ.get("TGOTP_LDAP_SKIP"):
+        write(d + "/ldap.pw", "reader secret, with spaces\n")
+        ldap = ('ldap {\n  uri = "%s"\n  base = "dc=example,dc=org"\n  ca_file = "%s/ca.pem"\n'
+                '  bind_dn = "cn=reader,dc=example,dc=org"\n  bind_password_file = "%s/ldap.pw"\n}\n'
+                % (os.environ["TGOTP_LDAP_URI"], certs, d))
+    base = ('api_url = "https://127.0.0.1:%d"\nca_file = "%s/ca.pem"\ntoken_file = "%s"\n'
+            'users_file = "%s"\nstate_dir = "%s/state"\nrate_limit = 3\n'
+            'user carl {\n  phone = "+44 20 7946 0000"\n}\n%s'
+            % (ports["gateway"], certs, token, users, d, ldap))
+    write(conf, base)
+    write(pamd + "/sudo", "auth requisite pam_unix.so\nauth required pam_tgotp.so config=%s\n" % conf,
+          0o644)
+    c = ["-c", conf]
+
+    # ---- usage
+    rc, out, err = tgotp("--version")
+    check("--version: exit 0, names the version", rc == 0 and out.startswith("tgotp "), out + err)
+    rc, out, err = tgotp("--help")
+    check("--help: exit 0, lists every command", rc == 0 and all(
+        w in out for w in ("check", "lookup", "test", "enroll", "state", "reset")), out)
+    for args in ([], ["frobnicate"], ["--bogus", "check"], c + ["lookup"], c + ["check", "--nope"],
+                 c + ["reset"], c + ["enroll", "x"]):
+        rc, out, err = tgotp(*args)
+        check("usage error %s: exit 2" % " ".join(args[2:] if args[:1] == ["-c"] else args),
+              rc == 2, out + err)
+
+    # ---- check
+    rc, out, err = tgotp(*c, "check", "--pam-dir", pamd)
+    check("check: a good setup: exit 0", rc == 0, out + err)
+    rc, out, err = tgotp(*c, "check", "--pam-dir", pamd, "--json")
+    j = as_json(out)
+    check("check --json: one object, ok, the files with owner and mode",
+          rc == 0 and j and j["ok"] is True and j["config_ok"] is True and
+          any(f["key"] == "token_file" and f["mode"] == "0600" and f["uid"] == 0 and f["ok"]
+              for f in j["files"]) and j["pam"][0]["config"] == conf, out + err)
+    rc, out, err = tgotp(*c, "check", "--pam-dir", pamd, "--online", "--json")
+    j = as_json(out)
+    check("check --online: TLS to api_url, the token accepted",
+          rc == 0 and j and j["online"]["gateway"]["token_accepted"] is True, out + err)
+    if ldap:
+        check("check --online: LDAP connect, StartTLS and bind", j and j["online"]["ldap"]["ok"],
+              out + err)
+    sent = control("/stats")["methods"]
+    check("check --online: nothing is sent to a phone",
+          not sent.get("sendverificationmessage") and not sent.get("checksendability"), sent)
+
+    write(token, "wrong-token\n")
+    rc, out, err = tgotp(*c, "check", "--pam-dir", pamd, "--online", "--json")
+    j = as_json(out)
+    check("check --online: a refused token is reported, exit 1",
+          rc == 1 and j and j["online"]["gateway"]["token_accepted"] is False and
+          "ACCESS_TOKEN_INVALID" in err, out + err)
+    write(token, "test-token\n")
+
+    lines = base.splitlines()
+    lines.insert(2, "ttl = 5")
+    write(conf, "\n".join(lines) + "\n")
+    rc, out, err = tgotp(*c, "check", "--pam-dir", pamd)
+    check("check: an out-of-range value reported with file and line, exit 1",
+          rc == 1 and "%s:3: ttl = 5 is out of range 30..3600" % conf in err, err)
+    write(conf, base + "colour = \"blue\"\n")
+    rc, out, err = tgotp(*c, "check", "--pam-dir", pamd)
+    n = len(base.splitlines()) + 1
+    check("check: an unknown key reported with file and line, exit 1",
+          rc == 1 and ("%s:%d:" % (conf, n)) in err and "colour" in err, err)
+    write(conf, base)
+
+    os.chmod(token, 0o666)
+    rc, out, err = tgotp(*c, "check", "--pam-dir", pamd)
+    check("check: a world-writable token reported with the key's line, exit 1",
+          rc == 1 and "%s:3: token_file: %s: refusing to use it: writable by group or others"
+          % (conf, token) in err, err)
+    os.chmod(token, 0o600)
+
+    write(users, users_text + "dave\nerin 12\n", 0o640)
+    rc, out, err = tgotp(*c, "check", "--pam-dir", pamd)
+    check("check: bad users_file lines reported by number, exit 1",
+          rc == 1 and "%s:6: " % users in err and "%s:7: user erin" % users in err, err)
+    write(users, users_text, 0o640)
+
+    write(pamd + "/sshd", "auth required pam_tgotp.so faillmode=safe\n", 0o644)
+    rc, out, err = tgotp(*c, "check", "--pam-dir", pamd, "--json")
+    j = as_json(out)
+    check("check: a stack with an unknown argument reported with file and line, exit 1",
+          rc == 1 and '%s/sshd:1: pam_tgotp.so: unknown or invalid module argument "faillmode=safe"'
+          % pamd in err and j and j["ok"] is False, out + err)
+    os.unlink(pamd + "/sshd")
+    write(pamd + "/common-auth",
+          "auth [success=1 default=ignore] pam_unix.so\nauth required pam_tgotp.so\n", 0o644)
+    rc, out, err = tgotp(*c, "check", "--pam-dir", pamd)
+    check("check: warnings for common-auth, no requisite password module, another config=",
+          "pam_tgotp.so in common-auth" in err and "no requisite password module" in err and
+          "is not the file checked here" in err, err)
+    os.unlink(pamd + "/common-auth")
+
+    # ---- lookup
+    rc, out, err = tgotp(*c, "lookup", "alice")
+    check("lookup: users_file line, number masked, exit 0",
+          rc == 0 and "line 2" in out and "+44 •••• ••58" in out and "2079460958" not in out,
+          out + err)
+    rc, out, err = tgotp(*c, "lookup", "alice", "--json", "--full")
+    j = as_json(out)
+    check("lookup --full --json: the whole number, the source",
+          rc == 0 and j and j["phone"] == "+442079460958" and j["source"] == "users_file" and
+          j["line"] == 2 and j["asked"] is True, out + err)
+    rc, out, err = tgotp(*c, "lookup", "carl", "--json")
+    j = as_json(out)
+    check("lookup: an inline user section is source config",
+          rc == 0 and j and j["source"] == "config" and "phone" not in j, out + err)
+    if ldap:
+        rc, out, err = tgotp(*c, "lookup", "dora", "--json")
+        j = as_json(out)
+        check("lookup: ldap, with the entry's DN",
+              rc == 0 and j and j["source"] == "ldap" and
+              j["dn"] == "uid=dora,ou=people,dc=example,dc=org", out + err)
+    rc, out, err = tgotp(*c, "lookup", "nosuchuser", "--json")
+    j = as_json(out)
+    check("lookup: no number: exit 1", rc == 1 and j and j["found"] is False, out + err)
+    nobody = pwd.getpwnam("nobody").pw_name
+    rc, out, err = tgotp(*c, "lookup", "alice", "--full", user=nobody)
+    check("lookup --full refused to non-root, exit 1",
+          rc == 1 and "lookup --full needs root" in err and "+44" not in out, out + err)
+    for cmd in (["state"], ["reset", "alice"], ["test", "alice"], ["check"]):
+        rc, out, err = tgotp(*c, *cmd, user=nobody)
+        check("%s refused to non-root, exit 1" % cmd[0], rc == 1 and "needs root" in err, err)
+
+    # ---- test
+    control("/reset", {})
+    rc, out, err = interactive(c + ["test", "alice"], lambda code: code or "")
+    check("test: a code sent and verified, each step with time, request id, cost, balance",
+          rc == 0 and "checkSendAbility" in out and "sendVerificationMessage" in out and
+          "request_id=" in out and "cost=" in out and "balance=" in out and
+          "status=code_valid" in out, out + err)
+    rc, out, err = interactive(c + ["test", "alice"], [wrong, wrong, wrong])
+    check("test: wrong codes: not verified, exit 1, the code revoked",
+          rc == 1 and "not verified" in out and "revokeVerificationMessage" in out, out + err)
+    rc, out, err = tgotp(*c, "state", "alice", "--json")
+    j = as_json(out)
+    check("state USER --json: the codes sent count against the rate limit",
+          rc == 0 and j and j["users"][0]["user"] == "alice" and
+          j["users"][0]["rate"]["sent"] == 2 and j["users"][0]["rate"]["limit"] == 3 and
+          j["host"]["flood_wait_until"] is None, out + err)
+    rc, out, err = interactive(c + ["test", "alice"], lambda code: code)
+    rc, out, err = interactive(c + ["test", "alice"], lambda code: code or "")
+    check("test: a rate-limited user gets no code, exit 1",
+          rc == 1 and "rate_limit reached" in err and "sendVerificationMessage" not in out,
+          out + err)
+    rc, out, err = tgotp(*c, "state", "--json")
+    j = as_json(out)
+    check("state --json: every user with state, next free slot in the future",
+          rc == 0 and j and [u["user"] for u in j["users"]] == ["alice"] and
+          j["users"][0]["rate"]["next_free"] > time.time(), out + err)
+    rc, out, err = tgotp(*c, "reset", "alice")
+    check("reset: exit 0", rc == 0 and "cleared" in out, out + err)
+    rc, out, err = interactive(c + ["test", "alice"], lambda code: code or "")
+    check("reset let the rate-limited user in again", rc == 0 and "code_valid" in out, out + err)
+
+    # ---- enroll
+    before, st0 = open(users, "rb").read(), os.stat(users)
+    rc, out, err = interactive(c + ["enroll", "frank", "+44 (0)20 7946 0959"],
+                               [wrong, wrong, wrong])
+    st1 = os.stat(users)
+    check("enroll: a wrong code leaves users_file byte for byte, owner and mode as they were",
+          rc == 1 and open(users, "rb").read() == before and
+          (st1.st_ino, st1.st_mode, st1.st_uid) == (st0.st_ino, st0.st_mode, st0.st_uid),
+          out + err)
+    rc, out, err = interactive(c + ["enroll", "frank", "+44 20 7946 0959"], lambda code: code or "")
+    st1 = os.stat(users)
+    check("enroll: verified: the user appended, comments kept, mode 0640 kept",
+          rc == 0 and open(users).read() == users_text + "frank +442079460959\n" and
+          stat.S_IMODE(st1.st_mode) == 0o640 and control("/last")["phone_number"] == "+442079460959",
+          out + err + open(users).read())
+    rc, out, err = interactive(c + ["enroll", "alice", "00 1 415 555 0199"], lambda code: code or "")
+    check("enroll: the user's line replaced in place",
+          rc == 0 and open(users).read() == users_text.replace(
+              "alice +44 20 7946 0958", "alice +14155550199") + "frank +442079460959\n",
+          out + err + open(users).read())
+    rc, out, err = tgotp(*c, "enroll", "frank", "12")
+    check("enroll: a number that does not normalise: exit 1, nothing sent",
+          rc == 1 and "not a phone number" in err, out + err)
+    rc, out, err = tgotp(*c, "lookup", "frank", "--json", "--full")
+    j = as_json(out)
+    check("lookup finds the enrolled user", rc == 0 and j and j["phone"] == "+442079460959",
+          out + err)
+
+
+if __name__ == "__main__":
+    main()
