@@ -9,7 +9,7 @@
 #include "tgotp.h"
 
 static const char usage_text[] =
-    "usage: tgotp [-c FILE] check [--online] [--json] [--pam-dir DIR]\n"
+    "usage: tgotp [-c FILE] check [--online] [--json] [--pam-dir DIR] [--sshd-config FILE]\n"
     "       tgotp [-c FILE] lookup USER [--full] [--json]\n"
     "       tgotp [-c FILE] test USER\n"
     "       tgotp [-c FILE] enroll USER PHONE\n"
@@ -19,7 +19,8 @@ static const char usage_text[] =
     "\n"
     "  -c FILE   the configuration (default " TGOTP_DEFAULT_CONFIG ")\n"
     "  check     validate everything the module would read; --online also\n"
-    "            asks the Gateway whether the token is accepted and binds to LDAP\n"
+    "            asks the Gateway whether the token is accepted and binds to LDAP;\n"
+    "            --pam-dir: the stacks (default /etc/pam.d); --sshd-config: for sshd -T\n"
     "  lookup    where USER's number comes from, masked (--full: whole)\n"
     "  test      a real login from the terminal: a code is sent and asked for\n"
     "  enroll    send a code to PHONE; once it is entered, map USER to PHONE\n"
