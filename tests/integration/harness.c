@@ -524,7 +524,7 @@ static int conv(int n, const struct pam_message **msg, struct pam_response **res
 	return PAM_SUCCESS;
 }
 
-static void write_service(const struct h_login *l)
+void h_service(const struct h_login *l)
 {
 	char text[4096];
 
@@ -538,6 +538,12 @@ static void module_result(struct h_login *l);
 
 void h_run(struct h_login *l)
 {
+	h_service(l);
+	h_run_as_written(l);
+}
+
+void h_run_as_written(struct h_login *l)
+{
 	struct conv_state cs = {l, 0};
 	struct pam_conv pc = {conv, &cs};
 	struct timespec t0, t1;
@@ -550,7 +556,6 @@ void h_run(struct h_login *l)
 	log_now_len = 0;
 	l->messages[0] = '\0';
 	l->prompts = 0;
-	write_service(l);
 	snprintf(confdir, sizeof(confdir), "%s/pam.d", dir);
 	rc = pam_start_confdir("tgotp-test", l->user, &pc, confdir, &pamh);
 	if (rc != PAM_SUCCESS) {

@@ -75,7 +75,14 @@ const char *h_dir(void);
 /* Removes the module's state directory (rate, budget, grace, flood). */
 void h_state_reset(void);
 
+/* One login: h_service, then h_run_as_written. */
 void h_run(struct h_login *l);
+/* Writes the pam.d service file for l's stack and module arguments. */
+void h_service(const struct h_login *l);
+/* Runs l against the service file as it is: logins in child processes run
+ * this after the parent wrote the file once, so that no process rewrites
+ * it while another reads it. */
+void h_run_as_written(struct h_login *l);
 
 /* Fails the test, showing the module's log, when the stack result is not
  * rc or the module's own result is not name. */
