@@ -107,7 +107,9 @@ struct busy_login {
 
 /* Runs l in a child process, so that a login that hangs fails the test
  * (killed by the alarm) instead of hanging it. lock_name is the lock the
- * log line must name. */
+ * log line must name. The service file is written here, before the fork:
+ * a login of the parent meanwhile runs with it as written. The child
+ * leaves through exit(), so LeakSanitizer and valgrind check it. */
 static void start_login(struct busy_login *b, struct h_login *l, const char *lock_name)
 {
 	char path[512];
@@ -115,13 +117,14 @@ static void start_login(struct busy_login *b, struct h_login *l, const char *loc
 
 	memset(b, 0, sizeof(*b));
 	assert_int_equal(pipe(p), 0);
+	h_service(l);
 	fflush(NULL);
 	b->pid = fork();
 	assert_true(b->pid >= 0);
 	if (b->pid == 0) {
 		close(p[0]);
 		alarm(15);
-		h_run(l);
+		h_run_as_written(l);
 		b->rc = l->rc;
 		memcpy(b->result, l->result, sizeof(b->result));
 		b->seconds = l->seconds;
@@ -131,7 +134,7 @@ static void start_login(struct busy_login *b, struct h_login *l, const char *loc
 		b->told = h_messages_has(l, "Telegram verification is not available.");
 		if (!b->state_busy || !b->path_logged)
 			fprintf(stderr, "login of %s, log:\n%s", l->user, h_log());
-		_exit(write(p[1], b, sizeof(*b)) == (ssize_t)sizeof(*b) ? 0 : 1);
+		exit(write(p[1], b, sizeof(*b)) == (ssize_t)sizeof(*b) ? 0 : 1);
 	}
 	close(p[1]);
 	b->fd = p[0];
@@ -150,6 +153,11 @@ static void assert_busy(struct busy_login *b, const char *who)
 	track_login(b->pid, -1);
 	if (n != (ssize_t)sizeof(r)) {
 		fprintf(stderr, "login of %s did not end (status %#x)\n", who, status);
+		fail();
+	}
+	/* a report sent, then a sanitizer's or valgrind's exit code */
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "login of %s ended with status %#x\n", who, status);
 		fail();
 	}
 	printf("%s: %s%s after %.3f s\n", who, r.result, r.state_busy ? ", state_busy" : "",
@@ -174,7 +182,7 @@ static void user_lock_held(void **state)
 	h_config("failmode = safe");
 	hold_lock("lock.alice");
 	start_login(&b, &alice, "lock.alice");
-	h_run(&bob);
+	h_run_as_written(&bob); /* the same stack as alice's, not rewritten */
 	printf("bob: %s after %.3f s while alice's lock was held\n", bob.result, bob.seconds);
 	assert_result(&bob, PAM_SUCCESS, "PAM_SUCCESS");
 	assert_outcome("success");
