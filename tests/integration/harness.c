@@ -340,6 +340,60 @@ const char *h_mock_last_param(const char *key)
 	return value;
 }
 
+/* Whether the token is in any name or string of j, at any depth. */
+static bool json_has_text(const cJSON *j, const char *token)
+{
+	const cJSON *e;
+
+	if (cJSON_IsString(j))
+		return strstr(j->valuestring, token) != NULL;
+	cJSON_ArrayForEach(e, j)
+	{
+		if ((e->string && strstr(e->string, token)) || json_has_text(e, token))
+			return true;
+	}
+	return false;
+}
+
+int h_assert_token_in_header_only(const char *token, const char *file, int line)
+{
+	static char out[262144];
+	const cJSON *r;
+	cJSON *j;
+	int n = 0, bad = 0;
+
+	control("/requests", NULL, out, sizeof(out));
+	j = cJSON_Parse(out);
+	if (!cJSON_IsArray(j)) {
+		fprintf(stderr, "%s:%d: the mock's /requests is no JSON array (over %zu bytes?)\n",
+			file, line, sizeof(out) - 1);
+		cJSON_Delete(j);
+		fail();
+	}
+	/* The record has every header but Authorization, the query and body
+	 * parameters, the path: the token must be in none of them. */
+	cJSON_ArrayForEach(r, j)
+	{
+		const cJSON *auth = cJSON_GetObjectItemCaseSensitive(r, "auth");
+		const cJSON *params = cJSON_GetObjectItemCaseSensitive(r, "params");
+
+		n++;
+		if (cJSON_IsString(auth) && strcmp(auth->valuestring, "bearer") == 0 &&
+		    !cJSON_GetObjectItemCaseSensitive(params, "access_token") &&
+		    !json_has_text(r, token))
+			continue;
+		char *text = cJSON_PrintUnformatted(r);
+		fprintf(stderr, "%s:%d: token not (only) in the Authorization header: %s\n", file,
+			line, text ? text : "?");
+		free(text);
+		bad++;
+	}
+	cJSON_Delete(j);
+	if (bad)
+		fail();
+	return n;
+}
+
 /* The code of the last message, or "" when none was sent. */
 static void last_code(char *code, size_t len)
 {

@@ -106,6 +106,12 @@ const char *h_mock_last(void);
  * it, or "" when absent. */
 const char *h_mock_last_param(const char *key);
 
+/* Fails the test unless every API request the mock recorded since its last
+ * reset came with "Authorization: Bearer" and had the token nowhere else
+ * (URL path, query, body, another header). Returns how many there were. */
+int h_assert_token_in_header_only(const char *token, const char *file, int line);
+#define assert_token_in_header_only(token) h_assert_token_in_header_only(token, __FILE__, __LINE__)
+
 /* Captured syslog lines of the module since the last h_run. */
 const char *h_log(void);
 /* Every line captured since h_init (for the secret-hygiene check). */

@@ -657,6 +657,29 @@ static void wrong_token_is_unavailable(void **state)
 	assert_true(h_log_has("ACCESS_TOKEN_INVALID"));
 }
 
+/* SECURITY: the token travels in the Authorization header and nowhere
+ * else: a token in the URL ends up in proxy and server logs. Every request
+ * of a login that succeeds (checkSendAbility, sendVerificationMessage,
+ * checkVerificationStatus) and of one that fails (revoke too). */
+static void token_in_the_authorization_header_only(void **state)
+{
+	struct h_login ok = LOGIN(.answers = {ANSWER_CODE});
+	struct h_login bad = LOGIN(.answers = {ANSWER_WRONG, ANSWER_WRONG, ANSWER_WRONG});
+	struct h_stats s;
+
+	(void)state;
+	h_run(&ok);
+	assert_result(&ok, PAM_SUCCESS, "PAM_SUCCESS");
+	h_run(&bad);
+	assert_result(&bad, PAM_MAXTRIES, "PAM_MAXTRIES");
+	h_mock_stats(&s);
+	assert_int_equal(s.check_send_ability, 2);
+	assert_int_equal(s.send, 2);
+	assert_int_equal(s.check, 4);
+	assert_int_equal(s.revoke, 1);
+	assert_int_equal(assert_token_in_header_only("test-token"), s.requests);
+}
+
 static void redirect_not_followed(void **state)
 {
 	struct h_login l = LOGIN(.answers = {ANSWER_CODE});
@@ -1000,6 +1023,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(caller_environment_decides_nothing, h_setup, teardown),
 	    cmocka_unit_test_setup_teardown(missing_group_means_asking, h_setup, teardown),
 	    cmocka_unit_test_setup_teardown(wrong_token_is_unavailable, h_setup, teardown),
+	    cmocka_unit_test_setup_teardown(token_in_the_authorization_header_only, h_setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(redirect_not_followed, h_setup, teardown),
 	    cmocka_unit_test_setup_teardown(escape_sequences_never_logged_raw, h_setup, teardown),
 	    cmocka_unit_test_setup_teardown(unknown_status, h_setup, teardown),
