@@ -2,7 +2,9 @@
 """Self-test of mock_gateway.py (stdlib unittest). Run:
     python3 tests/mock/test_mock_gateway.py -v
 It generates certificates with ../certs/gen-certs.sh into a temp dir, starts
-the mock, and talks to it with http.client over TLS."""
+the mock, and talks to it with http.client over TLS. make check runs it
+(tests/run-tests.sh, plain mode), which counts the one line per case this
+prints on stdout: PASS: name, FAIL: name or SKIP: name: reason."""
 
 import http.client
 import json
@@ -454,5 +456,46 @@ class ShutdownTest(unittest.TestCase):
             ctl.close()
 
 
+class CountedResult(unittest.TextTestResult):
+    """unittest's report on stderr, and one line per case on stdout in the
+    form tests/run-tests.sh counts."""
+
+    def _line(self, word, test, why=""):
+        print("%s: %s%s" % (word, test.id().removeprefix("__main__."), why), flush=True)
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self._line("PASS", test)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self._line("FAIL", test)
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self._line("FAIL", test)
+
+    def addSubTest(self, test, subtest, err):
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            self._line("FAIL", subtest)
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self._line("SKIP", test, ": " + reason)
+
+    def addExpectedFailure(self, test, err):
+        super().addExpectedFailure(test, err)
+        self._line("PASS", test)
+
+    def addUnexpectedSuccess(self, test):
+        super().addUnexpectedSuccess(test)
+        self._line("FAIL", test)
+
+
+class CountedRunner(unittest.TextTestRunner):
+    resultclass = CountedResult
+
+
 if __name__ == "__main__":
-    unittest.main()
+    unittest.main(testRunner=CountedRunner)
