@@ -115,14 +115,14 @@ if [ "$mode" = plain ]; then
 	for t in "$top"/tests/system/test_*.sh; do
 		run "$system_limit" "system-$(basename "$t" .sh)" bash "$t"
 	done
-	run man-pages bash "$top/tests/man/test_manpages.sh" "$build"
+	run "$limit" man-pages bash "$top/tests/man/test_manpages.sh" "$build"
 fi
 
 # The administrator's command, run for real (tests/cli/); the script runs
 # each tgotp itself (under valgrind with TGOTP_CLI_VALGRIND=1).
 if [ "$mode" != valgrind ]; then
 	for t in "$top"/tests/cli/test_*.py; do
-		run "cli-$(basename "$t" .py)" python3 "$t" "$build"
+		run "$limit" "cli-$(basename "$t" .py)" python3 "$t" "$build"
 	done
 fi
 
