@@ -143,6 +143,58 @@ def main():
     sys.exit(1 if failed else 0)
 
 
+def check_sshd_t(c, d, pamd):
+    """check reads sshd's own view (sshd -T -f FILE) when the sshd stack
+    loads the module."""
+    sshd = "/usr/sbin/sshd"
+    if not os.access(sshd, os.X_OK):
+        check("check: sshd -T (sshd is not installed: the check says so)", True)
+        return
+    # sshd -T wants its privilege separation directory, which only a
+    # running sshd service creates.
+    made_run = not os.path.isdir("/run/sshd")
+    if made_run:
+        os.mkdir("/run/sshd", 0o755)
+    try:
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", d + "/hostkey"],
+                       check=True, capture_output=True)
+        write(pamd + "/sshd", "auth required pam_tgotp.so config=%s\n" % c[1], 0o644)
+        good = ("HostKey %s/hostkey\nUsePAM yes\nKbdInteractiveAuthentication yes\n"
+                "AuthenticationMethods publickey,keyboard-interactive\n" % d)
+        write(d + "/sshd_config", good)
+        rc, out, err = tgotp(*c, "check", "--pam-dir", pamd, "--sshd-config",
+                             d + "/sshd_config", "--json")
+        j = as_json(out)
+        check("check: sshd -T read: UsePAM, keyboard-interactive, the methods, exit 0",
+              rc == 0 and j and j["sshd"]["usepam"] == "yes" and
+              j["sshd"]["kbdinteractiveauthentication"] == "yes" and
+              j["sshd"]["authenticationmethods"] == "publickey,keyboard-interactive" and
+              j["sshd"]["loads_module"] is True, out + err)
+        # (sshd itself refuses keyboard-interactive in AuthenticationMethods
+        # when it is off)
+        write(d + "/sshd_config", good.replace("UsePAM yes", "UsePAM no").replace(
+            "KbdInteractiveAuthentication yes", "KbdInteractiveAuthentication no").replace(
+            "AuthenticationMethods publickey,keyboard-interactive\n", ""))
+        rc, out, err = tgotp(*c, "check", "--pam-dir", pamd, "--sshd-config", d + "/sshd_config")
+        check("check: sshd -T with UsePAM no and no keyboard-interactive: both errors, exit 1",
+              rc == 1 and "UsePAM no: sshd never runs its PAM stack" in err and
+              "KbdInteractiveAuthentication no" in err, err)
+        write(d + "/sshd_config", good.replace(
+            "AuthenticationMethods publickey,keyboard-interactive\n", ""))
+        rc, out, err = tgotp(*c, "check", "--pam-dir", pamd, "--sshd-config", d + "/sshd_config")
+        check("check: sshd -T with AuthenticationMethods any: a warning, exit 0",
+              rc == 0 and "AuthenticationMethods any: a public key alone" in err, err)
+        os.unlink(pamd + "/sshd")
+        rc, out, err = tgotp(*c, "check", "--pam-dir", pamd, "--sshd-config", d + "/sshd_config")
+        check("check: sshd -T's settings matter only when the sshd stack loads the module",
+              rc == 0 and "AuthenticationMethods any: a public key" not in err, err)
+    finally:
+        if os.path.exists(pamd + "/sshd"):
+            os.unlink(pamd + "/sshd")
+        if made_run:
+            os.rmdir("/run/sshd")
+
+
 def run_cases(d, ports, certs):
     conf, token, users = d + "/pam_tgotp.conf", d + "/token", d + "/users"
     pamd = d + "/pam.d"
@@ -245,6 +297,7 @@ def run_cases(d, ports, certs):
           "pam_tgotp.so in common-auth" in err and "no requisite password module" in err and
           "is not the file checked here" in err, err)
     os.unlink(pamd + "/common-auth")
+    check_sshd_t(c, d, pamd)
 
     # ---- lookup
     rc, out, err = tgotp(*c, "lookup", "alice")
