@@ -1,6 +1,6 @@
 /* The state directory: opened safely, locks with a deadline, files
  * replaced atomically, user names encoded into file names. The limits are
- * in limits.c, grace periods in grace.c.
+ * in state_limits.c, grace periods in state_grace.c.
  *
  * On disk, state_dir (owned by root, mode 0700; every file root's, 0600):
  *

@@ -1,5 +1,6 @@
 /* Internals shared by the state files (state.c: directory, files, locks,
- * users' sections; limits.c: rate, budget, flood; grace.c: grace periods).
+ * users' sections; state_limits.c: rate, budget, flood;
+ * state_grace.c: grace periods).
  * Not an API. */
 #ifndef TGOTP_STATE_IO_H
 #define TGOTP_STATE_IO_H
