@@ -21,7 +21,8 @@
 #include "src/nss.h"
 #include "src/payload.h"
 #include "src/phone.h"
-#include "src/state.h"
+#include "src/state_grace.h"
+#include "src/state_limits.h"
 #include "src/users.h"
 
 /* Built with -fvisibility=hidden: only these two leave the module. */

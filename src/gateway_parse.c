@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway.h"
+#include "gateway_parse.h"
+#include "log.h"
 
 const char *tgotp_gw_result_str(enum tgotp_gw_result r)
 {

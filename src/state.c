@@ -1,32 +1,7 @@
 /* The state directory: opened safely, locks with a deadline, files
- * replaced atomically, user names encoded into file names. The limits are
- * in state_limits.c, grace periods in state_grace.c.
- *
- * On disk, state_dir (owned by root, mode 0700; every file root's, 0600):
- *
- *   .lock        empty: locked (flock) around each use of budget and flood
- *   lock.<enc>   empty: locked around each use of rate.<enc> and grace.<enc>
- *   rate.<enc>   for each user: "user <esc>\n" then "<time>\n" ...
- *                when codes were sent to the user (at most 1000)
- *   grace.<enc>  for each user: "user <esc>\n" then "<time> <key>\n" ...
- *                the user's verified logins, oldest first, at most 32;
- *                <key> = hex(user NUL service NUL rhost)
- *   budget       "YYYY-MM-DD <n>\n": <n> codes were sent on that UTC day
- *   flood        "<time>\n": no sending before then (a FLOOD_WAIT answer)
- *   .tmp.<name>  <name> being written; renamed over it when complete, then the
- *                directory is synced
- *
- * <time> is Unix seconds in decimal. <enc> is tgotp_state_encode(user):
- * bytes outside [A-Za-z0-9_-] as %XX, or, when that is longer than
- * TGOTP_STATE_NAME_MAX, "%%" and a 64-bit FNV-1a hash in hex: a bucket
- * that different users can share. <esc> is the same escaping, never
- * hashed; each user of a bucket has a section of their own, and counts are
- * never shared. Lines before the first "user" line (older versions wrote
- * none) are taken as the reader's own: a count shared by mistake can only
- * be too high, and grace keys name their user.
- * An operation holds one lock at a time, waited for TGOTP_STATE_LOCK_MS at most.
- * Lock files are never removed: a process could still hold the lock on
- * the removed file while the next one locks a new file of the same name. */
+ * replaced atomically, user names encoded into file names, users' sections
+ * of the per-user files. The layout is described in state.h, the limits
+ * are in state_limits.c, grace periods in state_grace.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

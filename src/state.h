@@ -1,11 +1,36 @@
-/* Abuse limits kept on disk under state_dir: codes per user per window,
- * codes per UTC day for the host, FLOOD_WAIT pauses and grace periods.
+/* The state directory: what the module keeps on disk under state_dir, and
+ * how it is opened, locked and written. What is kept is in
+ * state_limits.h (codes per user, codes per day, FLOOD_WAIT pauses) and
+ * state_grace.h (grace periods).
+ *
  * Each operation holds a lock for its read-modify-write: the user's own
- * lock file for the user's files, a host-wide one for the host's counters
- * (the layout is described in state.c). A lock not had within
- * TGOTP_STATE_LOCK_MS is BUSY, never an unbounded wait. Files are replaced
- * atomically (write, fsync, rename, fsync the directory). Anything odd
- * fails closed: it can never grant a login or allow unlimited sends. */
+ * lock file for the user's files, a host-wide one for the host's counters.
+ * A lock not had within TGOTP_STATE_LOCK_MS is BUSY, never an unbounded
+ * wait. Files are replaced atomically (write, fsync, rename, fsync the
+ * directory). Anything odd fails closed: it can never grant a login or
+ * allow unlimited sends.
+ *
+ * On disk, state_dir is owned by root, mode 0700; every file in it is
+ * root's, mode 0600, and is written only by the module (as root), under
+ * the lock named beside it:
+ *
+ *   .lock        empty; the host-wide lock (flock): budget and flood
+ *   lock.<enc>   empty; the lock of one user's files: rate.<enc>, grace.<enc>
+ *   rate.<enc>   codes sent to the user (state_limits.h)
+ *   grace.<enc>  the user's verified logins (state_grace.h)
+ *   budget       codes sent on one UTC day (state_limits.h)
+ *   flood        the end of a FLOOD_WAIT pause (state_limits.h)
+ *   .tmp.<name>  <name> being written; renamed over it when complete, then
+ *                the directory is synced
+ *
+ * <enc> is tgotp_state_encode(user): bytes outside [A-Za-z0-9_-] as %XX,
+ * or, when that is longer than TGOTP_STATE_NAME_MAX, "%%" and a 64-bit
+ * FNV-1a hash in hex: a bucket that different users can share, which is
+ * why rate.<enc> and grace.<enc> hold one section per user (state_io.h).
+ * <time> in any file is Unix seconds in decimal. An operation holds one
+ * lock at a time. Lock files are never removed: a process could still hold
+ * the lock on the removed file while the next one locks a new file of the
+ * same name. */
 #ifndef TGOTP_STATE_H
 #define TGOTP_STATE_H
 
@@ -38,36 +63,10 @@ void tgotp_state_close(struct tgotp_state *st);
  * out must hold TGOTP_STATE_NAME_MAX + 1 bytes. */
 void tgotp_state_encode(const char *key, char *out);
 
-/* Every operation below can end BUSY or ERROR (logged). The ones that
- * record something after the fact (give back, flood_set, grace_record)
- * report it for completeness: nothing was changed, which errs on the
- * side of fewer sends and more codes asked. */
-
-/* LIMITED while a FLOOD_WAIT answer asks for a pause (*until is its end). */
-enum tgotp_verdict tgotp_state_flood_check(struct tgotp_state *st, time_t now, time_t *until);
-enum tgotp_verdict tgotp_state_flood_set(struct tgotp_state *st, time_t until);
-
-/* Takes one of limit slots of user within window seconds. LIMITED with
- * *retry_after seconds when none is free. */
-enum tgotp_verdict tgotp_state_rate_take(struct tgotp_state *st, const char *user, long limit,
-					 long window, time_t now, long *retry_after);
-/* Gives back the slot taken at now (nothing was sent after all). */
-enum tgotp_verdict tgotp_state_rate_give_back(struct tgotp_state *st, const char *user, time_t now);
-
-/* Takes one of budget codes of the current UTC day (budget 0: no cap). */
-enum tgotp_verdict tgotp_state_budget_take(struct tgotp_state *st, long budget, time_t now);
-enum tgotp_verdict tgotp_state_budget_give_back(struct tgotp_state *st, time_t now);
-
-/* *granted: whether user + service + rhost verified a code less than
- * period seconds before now (the time of the verification is stored, not
- * an end: a shorter period in the configuration applies at once, and a
- * clock that went back does not stretch it). An empty rhost never
- * matches. *granted is false unless the result is OK. */
-enum tgotp_verdict tgotp_state_grace_check(struct tgotp_state *st, const char *user,
-					   const char *service, const char *rhost, time_t now,
-					   long period, bool *granted);
-enum tgotp_verdict tgotp_state_grace_record(struct tgotp_state *st, const char *user,
-					    const char *service, const char *rhost, time_t now);
+/* Every operation of state_limits.h and state_grace.h can end BUSY or
+ * ERROR (logged). The ones that record something after the fact (give
+ * back, flood_set, grace_record) report it for completeness: nothing was
+ * changed, which errs on the side of fewer sends and more codes asked. */
 
 /* ---- for the administrator (tgotp state, tgotp reset) */
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "state.h"
+#include "state_grace.h"
 #include "state_io.h"
 
 /* ---- grace periods */

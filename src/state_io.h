@@ -1,7 +1,21 @@
 /* Internals shared by the state files (state.c: directory, files, locks,
- * users' sections; state_limits.c: rate, budget, flood;
- * state_grace.c: grace periods).
- * Not an API. */
+ * users' sections; state_limits.c: rate, budget, flood; state_grace.c:
+ * grace periods). Not an API.
+ *
+ * A per-user file (rate.<enc>, grace.<enc>) holds a section for each user,
+ * since long names share a file when they fall into the same hash bucket:
+ *
+ *   "user <esc>\n"   opens the section of a user; <esc> is the user name
+ *                    escaped as in tgotp_state_encode (%XX), never hashed,
+ *                    so at most 3 * STATE_USER_MAX bytes
+ *   "<line>\n" ...   the section's lines, in the format of the file
+ *
+ * Each user of a bucket has a section of their own, and counts are never
+ * shared. Lines before the first "user" line (older versions wrote none)
+ * are taken as the reader's own: a count shared by mistake can only be too
+ * high, and grace keys name their user. A whole file is less than
+ * STATE_FILE_MAX (64 KiB) bytes: a write that would make it larger is
+ * refused, a larger file is not read. */
 #ifndef TGOTP_STATE_IO_H
 #define TGOTP_STATE_IO_H
 
@@ -55,9 +69,7 @@ int tgotp_state_read(struct tgotp_state *st, const char *name, char *buf, size_t
  * directory. */
 int tgotp_state_write(struct tgotp_state *st, const char *name, const char *text);
 
-/* Per-user files (rate.*, grace.*) hold a section for each user, since
- * long names share a file when they fall into the same hash bucket.
- * Reads the lines of user's section into st->buf, NUL-terminated, and the
+/* Reads the lines of user's section into st->buf, NUL-terminated, and the
  * other users' sections into st->others. Returns the length in st->buf (0
  * when there is no file), or a negative errno for a file that is not ours
  * or a user name too long to record (logged). */

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "state.h"
+#include "state_limits.h"
 #include "state_io.h"
 
 /* ---- codes per user per window */

@@ -1,5 +1,5 @@
 /* The user -> phone number map: inline `user` sections, then users_file.
- * (The directory comes after these, in ldap.h.) */
+ * (The directory comes after these, in ldapdir.h.) */
 #ifndef TGOTP_USERS_H
 #define TGOTP_USERS_H
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "../../src/gateway.h"
+#include "../../src/gateway_parse.h"
 
 /* A request id goes back to the server and into the log: visible ASCII, no
  * blank, at least one byte. */

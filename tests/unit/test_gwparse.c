@@ -1,4 +1,4 @@
-/* Unit tests: classifying Gateway answers (tgotp_gw_parse in src/gateway.c). */
+/* Unit tests: classifying Gateway answers (tgotp_gw_parse in src/gateway_parse.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/gateway.h"
+#include "../../src/gateway_parse.h"
 
 static struct tgotp_status st;
 

@@ -18,7 +18,9 @@
 
 #include "../lock_holder.h"
 #include "state.h"
+#include "state_grace.h"
 #include "state_io.h"
+#include "state_limits.h"
 
 static char dir[64];
 

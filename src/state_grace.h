@@ -1,0 +1,35 @@
+/* Grace periods, kept in the state directory (state.h): who verified a
+ * code for which service from which remote host, and when.
+ *
+ * The record, written by tgotp_state_grace_record only, locked by
+ * lock.<enc>:
+ *
+ *   grace.<enc>  a section per user (state_io.h) of "<time> <key>\n"
+ *                lines, oldest first, at most GRACE_ENTRIES (32) a user;
+ *                <key> = hex(user NUL service NUL rhost) in lower case,
+ *                each field at most GRACE_FIELD_MAX (255) bytes. Lines
+ *                older than the longest grace period the configuration
+ *                allows (a day) are dropped when the section is next
+ *                written. A corrupt section grants nothing and is dropped.
+ *
+ * The time of the verification is stored, not an end: a shorter period in
+ * the configuration applies at once, and a clock that went back does not
+ * stretch it. */
+#ifndef TGOTP_STATE_GRACE_H
+#define TGOTP_STATE_GRACE_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "state.h"
+
+/* *granted: whether user + service + rhost verified a code less than
+ * period seconds before now. An empty rhost never matches. *granted is
+ * false unless the result is OK. */
+enum tgotp_verdict tgotp_state_grace_check(struct tgotp_state *st, const char *user,
+					   const char *service, const char *rhost, time_t now,
+					   long period, bool *granted);
+enum tgotp_verdict tgotp_state_grace_record(struct tgotp_state *st, const char *user,
+					    const char *service, const char *rhost, time_t now);
+
+#endif

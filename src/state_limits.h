@@ -1,0 +1,39 @@
+/* Abuse limits kept in the state directory (state.h): codes per user per
+ * window, codes per UTC day for the host, FLOOD_WAIT pauses.
+ *
+ * The records, each written by the functions below only:
+ *
+ *   rate.<enc>  a section per user (state_io.h) of "<time>\n" lines: when
+ *               a code was sent to the user, at most MAX_STAMPS (1000);
+ *               lines that fell out of rate_window are dropped when the
+ *               section is next written. Locked by lock.<enc>.
+ *   budget      "YYYY-MM-DD <n>\n": <n> codes were sent on that UTC day; a
+ *               file of another day counts 0. Locked by .lock.
+ *   flood       "<time>\n": no sending before then (a FLOOD_WAIT answer),
+ *               at most a day ahead. Locked by .lock.
+ *
+ * A corrupt rate or budget record counts as full, a corrupt flood record
+ * as a pause of 60 s: never as empty. */
+#ifndef TGOTP_STATE_LIMITS_H
+#define TGOTP_STATE_LIMITS_H
+
+#include <time.h>
+
+#include "state.h"
+
+/* LIMITED while a FLOOD_WAIT answer asks for a pause (*until is its end). */
+enum tgotp_verdict tgotp_state_flood_check(struct tgotp_state *st, time_t now, time_t *until);
+enum tgotp_verdict tgotp_state_flood_set(struct tgotp_state *st, time_t until);
+
+/* Takes one of limit slots of user within window seconds. LIMITED with
+ * *retry_after seconds when none is free. */
+enum tgotp_verdict tgotp_state_rate_take(struct tgotp_state *st, const char *user, long limit,
+					 long window, time_t now, long *retry_after);
+/* Gives back the slot taken at now (nothing was sent after all). */
+enum tgotp_verdict tgotp_state_rate_give_back(struct tgotp_state *st, const char *user, time_t now);
+
+/* Takes one of budget codes of the current UTC day (budget 0: no cap). */
+enum tgotp_verdict tgotp_state_budget_take(struct tgotp_state *st, long budget, time_t now);
+enum tgotp_verdict tgotp_state_budget_give_back(struct tgotp_state *st, time_t now);
+
+#endif
