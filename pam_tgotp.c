@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* pam_tgotp: Telegram Gateway one-time codes as a second factor.
  *
  * This file holds the PAM entry points and the walk through a login; the

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What the user typed at the code prompt: a code worth a Gateway check, a
+ * wrong try, nothing, or sshd's failed-password marker. */
 #include <stdbool.h>
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* What the user typed at the code prompt. */
 #ifndef TGOTP_ANSWER_H
 #define TGOTP_ANSWER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The configuration file: read safely, parsed by libconfuse with the options
  * the key table (config_keys.c) describes and the checks of config_check.c,
  * copied into plain C and freed by walking the same table. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The configuration file (libconfuse), checked and copied into plain C. */
 #ifndef TGOTP_CONFIG_H
 #define TGOTP_CONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The rules of the configuration: the checks libconfuse runs on each value
  * as it parses it, so that an error names the file, the line and the key,
  * and the rules that need the whole file. Which key gets which check is

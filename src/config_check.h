@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The rules of the configuration: each value's checks, run by libconfuse as
  * it parses (so that an error names the file, the line and the key), and
  * the rules that need the whole file. */

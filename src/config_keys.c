@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The configuration keys, one table. Adding a key is one row here and one
  * field in struct tgotp_config (config.h); a check it needs of its own goes
  * in config_check.c. Kept apart from the parser so that it reads top to

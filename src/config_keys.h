@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The configuration keys, one table: a key is one row (name, type, default,
  * range or check, one line of documentation, where it goes in struct
  * tgotp_config). The parser's options, the checks, the copy into plain C,

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Opening files the way an attacker would like least (O_NOFOLLOW, fstat,
+ * owner and mode checks, a size cap), reading one-line secrets, wiping. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>

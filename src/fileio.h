@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Opening files the way an attacker would like least, and wiping secrets. */
 #ifndef TGOTP_FILEIO_H
 #define TGOTP_FILEIO_H

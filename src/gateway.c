@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The Gateway transport: one curl handle per login, JSON in, JSON out. */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>

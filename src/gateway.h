@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Telegram Gateway API client: one curl handle (and so one TLS connection)
  * per login, JSON bodies; the answers are parsed and classified by
  * gateway_parse.h. */

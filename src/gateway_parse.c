@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Parsing and classifying Gateway answers: pure, no I/O (fuzzed). */
 #include <cjson/cJSON.h>
 #include <errno.h>

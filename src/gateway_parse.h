@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The Gateway's answers: the JSON envelope parsed and classified as the
  * contract's table does. Pure, no I/O (fuzzed); the transport is in
  * gateway.h. */

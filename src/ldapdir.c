@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Phone numbers from a directory: one connection per login, each uri in
  * turn, TLS checked, options on the handle only (the module shares its
  * process with sshd, sudo or login, which may use libldap themselves). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Phone numbers from a directory (OpenLDAP's libldap). */
 #ifndef TGOTP_LDAPDIR_H
 #define TGOTP_LDAPDIR_H

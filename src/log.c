@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Logging without PAM: lines formatted, cleaned of control characters and
+ * handed to the caller's callback; values escaped as key=value fields. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Logging without PAM: the parts in src/ report through a callback that the
  * module routes to pam_syslog and the tests capture. */
 #ifndef TGOTP_LOG_H

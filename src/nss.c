@@ -1,3 +1,7 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What NSS says about accounts: the account's own name for a login name,
+ * and group membership, with growing buffers and errors told apart from
+ * "no such user". */
 #include <errno.h>
 #include <stdbool.h>
 #include <grp.h>

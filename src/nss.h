@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* What NSS says about accounts: the account's own name for a login name,
  * and group membership for the `groups` setting. */
 #ifndef TGOTP_NSS_H

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The audit text sent as the Gateway's payload: the configured template
+ * with %s, %u, %H, %r and %% expanded, cleaned and cut to size. */
 #include <string.h>
 
 #include "log.h"

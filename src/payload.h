@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The audit text sent as the Gateway's payload. */
 #ifndef TGOTP_PAYLOAD_H
 #define TGOTP_PAYLOAD_H

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Phone numbers: the written forms people use normalised to E.164, and
+ * the masked form users and logs are shown. */
 #include <string.h>
 
 #include "phone.h"

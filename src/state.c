@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The state directory: opened safely, locks with a deadline, files
  * replaced atomically, user names encoded into file names, users' sections
  * of the per-user files. The layout is described in state.h, the limits

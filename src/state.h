@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The state directory: what the module keeps on disk under state_dir, and
  * how it is opened, locked and written. What is kept is in
  * state_limits.h (codes per user, codes per day, FLOOD_WAIT pauses) and

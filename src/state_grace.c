@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Grace periods: who verified a code from where, and when. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Grace periods, kept in the state directory (state.h): who verified a
  * code for which service from which remote host, and when.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Internals shared by the state files (state.c: directory, files, locks,
  * users' sections; state_limits.c: rate, budget, flood; state_grace.c:
  * grace periods). Not an API.

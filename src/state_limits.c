@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Codes per user per window, codes per UTC day, FLOOD_WAIT pauses. */
 #include <errno.h>
 #include <stdio.h>

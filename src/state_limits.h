@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Abuse limits kept in the state directory (state.h): codes per user per
  * window, codes per UTC day for the host, FLOOD_WAIT pauses.
  *

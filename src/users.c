@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The user -> phone number map: inline `user` sections of the
+ * configuration, then users_file, then the directory (ldapdir.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>

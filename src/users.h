@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The user -> phone number map: inline `user` sections, then users_file.
  * (The directory comes after these, in ldapdir.h.) */
 #ifndef TGOTP_USERS_H
