@@ -384,7 +384,7 @@ static enum tgotp_answer read_answer(struct login *l, char code[TGOTP_ANSWER_MAX
 	code[0] = '\0';
 	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", l->cfg.prompt) == PAM_SUCCESS &&
 	    resp)
-		a = tgotp_answer_read(resp, l->cfg.code_length, code);
+		a = tgotp_answer_classify(resp, l->cfg.code_length, code);
 	tgotp_strfreezero(resp);
 	return a;
 }

@@ -8,7 +8,8 @@
 
 const char tgotp_sshd_bad_password[] = "\b\n\r\177INCORRECT";
 
-enum tgotp_answer tgotp_answer_read(const char *resp, long code_length, char code[TGOTP_ANSWER_MAX])
+enum tgotp_answer tgotp_answer_classify(const char *resp, long code_length,
+					char code[TGOTP_ANSWER_MAX])
 {
 	size_t n = 0, i;
 	bool digits_only = true;

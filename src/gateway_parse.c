@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "gateway_parse.h"
-#include "log.h"
+#include "text.h"
 
 const char *tgotp_gw_result_str(enum tgotp_gw_result r)
 {
@@ -160,8 +160,8 @@ enum tgotp_gw_result tgotp_gw_parse(const char *body, size_t len, long http_stat
 		err = cJSON_GetObjectItemCaseSensitive(root, "error");
 		if (!cJSON_IsString(err))
 			goto out;
-		tgotp_sanitize(err->valuestring, strlen(err->valuestring), st->error,
-			       sizeof(st->error));
+		tgotp_text_copy_printable(err->valuestring, strlen(err->valuestring), st->error,
+					  sizeof(st->error));
 		ret = tgotp_gw_classify_error(st->error, &st->flood_wait);
 		goto out;
 	}

@@ -21,12 +21,6 @@ struct tgotp_log {
 void tgotp_log(const struct tgotp_log *log, int prio, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Copies untrusted text (server answers, directory values, user names) into
- * out, replacing every byte below 0x20, 0x7f and invalid UTF-8 with '?', cut to
- * outlen - 1 bytes on a character boundary. Stops at a NUL or after inlen
- * bytes. Returns out. */
-char *tgotp_sanitize(const char *in, size_t inlen, char *out, size_t outlen);
-
 /* Room for a user name, host name or directory value as a log field: the
  * first 64 bytes, each of which may become %XX. */
 #define TGOTP_LOG_FIELD_MAX (3 * 64 + 1)

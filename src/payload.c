@@ -3,7 +3,7 @@
  * with %s, %u, %H, %r and %% expanded, cleaned and cut to size. */
 #include <string.h>
 
-#include "log.h"
+#include "text.h"
 #include "payload.h"
 
 static const char *var_for(char c, const struct tgotp_payload_vars *v)
@@ -75,6 +75,6 @@ int tgotp_payload_expand(const char *tmpl, const struct tgotp_payload_vars *v,
 			val = "-";
 		append(raw, sizeof(raw), &o, val, strlen(val));
 	}
-	tgotp_sanitize(raw, o, out, TGOTP_PAYLOAD_MAX + 1);
+	tgotp_text_copy_printable(raw, o, out, TGOTP_PAYLOAD_MAX + 1);
 	return 0;
 }

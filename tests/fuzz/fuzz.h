@@ -33,7 +33,7 @@ static const struct tgotp_log fuzz_log = {fuzz_discard, NULL, true};
 		}                                                                                  \
 	} while (0)
 
-/* No byte below 0x20 and no DEL: what tgotp_sanitize promises. */
+/* No byte below 0x20 and no DEL: what tgotp_text_copy_printable promises. */
 static inline bool fuzz_printable(const char *s)
 {
 	for (; *s; s++)

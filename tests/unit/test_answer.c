@@ -12,7 +12,7 @@
 
 static enum tgotp_answer read6(const char *resp, char code[TGOTP_ANSWER_MAX])
 {
-	return tgotp_answer_read(resp, 6, code);
+	return tgotp_answer_classify(resp, 6, code);
 }
 
 /* A code: what is left once the blanks are gone goes to the Gateway. */
@@ -34,7 +34,7 @@ static void codes(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memset(code, 'J', sizeof(code));
 		code[sizeof(code) - 1] = '\0';
-		assert_int_equal(tgotp_answer_read(cases[i].resp, cases[i].length, code),
+		assert_int_equal(tgotp_answer_classify(cases[i].resp, cases[i].length, code),
 				 TGOTP_ANSWER_CODE);
 		assert_string_equal(code, cases[i].code);
 	}

@@ -1,4 +1,4 @@
-/* Unit tests: log callback and sanitising of untrusted text (src/log.c). */
+/* Unit tests: log callback (src/log.c) and cleaning of untrusted text (src/text.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../../src/log.h"
+#include "../../src/text.h"
 
 #define BULLET "\xe2\x80\xa2" /* U+2022, 3 bytes */
 
@@ -38,7 +39,7 @@ static void assert_sanitize(const char *in, size_t inlen, size_t outlen, const c
 
 	assert_true(outlen <= sizeof(out));
 	memset(out, 'x', sizeof(out));
-	assert_ptr_equal(tgotp_sanitize(in, inlen, out, outlen), out);
+	assert_ptr_equal(tgotp_text_copy_printable(in, inlen, out, outlen), out);
 	assert_string_equal(out, want);
 }
 
@@ -83,7 +84,7 @@ static void test_sanitize_invalid_utf8(void **state)
 	SAN("a\xffz", 64, "a?z");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(in, sizeof(in), "<%s>", bad[i]);
-		tgotp_sanitize(in, strlen(in), out, sizeof(out));
+		tgotp_text_copy_printable(in, strlen(in), out, sizeof(out));
 		assert_true(valid_utf8(out));
 		assert_false(has_control(out));
 		assert_int_equal(out[0], '<');
@@ -91,7 +92,7 @@ static void test_sanitize_invalid_utf8(void **state)
 		assert_non_null(strchr(out, '?'));
 	}
 	/* The ASCII after a truncated sequence survives. */
-	tgotp_sanitize("\xe2\x80z", 3, out, sizeof(out));
+	tgotp_text_copy_printable("\xe2\x80z", 3, out, sizeof(out));
 	assert_int_equal(out[strlen(out) - 1], 'z');
 }
 
@@ -111,7 +112,7 @@ static void test_sanitize_cut(void **state)
 	{
 		char out[16];
 
-		tgotp_sanitize("ab" BULLET, 4, out, sizeof(out));
+		tgotp_text_copy_printable("ab" BULLET, 4, out, sizeof(out));
 		assert_true(valid_utf8(out));
 		assert_memory_equal(out, "ab", 2);
 	}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Text from outside (the Gateway, the directory, user names, the
+ * configuration): cleaned before it is shown or logged. */
+#include <string.h>
+
+#include "text.h"
+
+/* Length of the valid UTF-8 sequence starting at s (at most avail bytes), or
+ * 0 when it is not one. Overlong forms and surrogates are refused. */
+static size_t utf8_seq_len(const unsigned char *s, size_t avail)
+{
+	size_t n, i;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (n > avail)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+char *tgotp_text_copy_printable(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t i = 0, o = 0, n;
+
+	if (outlen == 0)
+		return out;
+	while (in && i < inlen && s[i] != '\0') {
+		n = utf8_seq_len(s + i, inlen - i);
+		if (n == 0 || (n == 1 && (s[i] < 0x20 || s[i] == 0x7f))) {
+			/* SECURITY: no escape sequence or line break reaches a
+			 * terminal or a log line from untrusted text. */
+			if (o + 1 >= outlen)
+				break;
+			out[o++] = '?';
+			i++;
+			continue;
+		}
+		if (o + n >= outlen)
+			break;
+		memcpy(out + o, s + i, n);
+		o += n;
+		i += n;
+	}
+	out[o] = '\0';
+	return out;
+}
