@@ -24,6 +24,7 @@
 #include "src/phone.h"
 #include "src/state_grace.h"
 #include "src/state_limits.h"
+#include "src/text.h"
 #include "src/users.h"
 
 /* Built with -fvisibility=hidden: only these two leave the module. */
@@ -290,14 +291,9 @@ static enum outcome gateway_failed(struct login *l, enum tgotp_gw_result r,
 
 static bool valid_user_name(const char *user)
 {
-	size_t i, n = user ? strlen(user) : 0;
+	size_t n = user ? strlen(user) : 0;
 
-	if (n == 0 || n > USER_NAME_MAX)
-		return false;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)user[i] < 0x20 || user[i] == 0x7f)
-			return false;
-	return true;
+	return n > 0 && n <= USER_NAME_MAX && tgotp_text_printable(user, n, TGOTP_TEXT_LINE);
 }
 
 static bool failed_password(pam_handle_t *pamh)

@@ -14,6 +14,7 @@
 #include "config_check.h"
 #include "config_keys.h"
 #include "fileio.h"
+#include "text.h"
 
 /* libconfuse's lexer keeps global state, and its error callback carries no
  * user data: one parse at a time per process (a module may live in a
@@ -36,26 +37,22 @@ static void error_func(cfg_t *cfg, const char *fmt, va_list ap)
 }
 
 /* Integers are decimal, nothing else: libconfuse alone would read
- * "ttl = 0300" as octal 192 and accept "0x10". */
+ * "ttl = 0300" as octal 192 and accept "0x10". At most 9 digits, without a
+ * leading zero. */
 static int parse_decimal(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
-	long v = 0;
-	size_t i;
+	long long v;
 
-	for (i = 0; value[i]; i++) {
-		if (value[i] < '0' || value[i] > '9' || i >= 9 ||
-		    (i == 0 && value[i] == '0' && value[1])) {
-			cfg_error(cfg, "%s = %s: expected a decimal number", cfg_opt_name(opt),
-				  value);
-			return -1;
-		}
-		v = v * 10 + (value[i] - '0');
-	}
-	if (i == 0) {
+	if (!*value) {
 		cfg_error(cfg, "%s: expected a decimal number", cfg_opt_name(opt));
 		return -1;
 	}
-	*(long *)result = v;
+	if ((value[0] == '0' && value[1]) ||
+	    tgotp_parse_decimal(value, strlen(value), 999999999, &v) < 0) {
+		cfg_error(cfg, "%s = %s: expected a decimal number", cfg_opt_name(opt), value);
+		return -1;
+	}
+	*(long *)result = (long)v;
 	return 0;
 }
 

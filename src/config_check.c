@@ -11,6 +11,7 @@
 
 #include "config_check.h"
 #include "config_keys.h"
+#include "text.h"
 #include "payload.h"
 
 static const char *last_str(cfg_opt_t *opt)
@@ -66,13 +67,10 @@ int tgotp_config_validate(cfg_t *cfg, cfg_opt_t *opt)
  * a request line or a log line. */
 static int url_ok(const char *v, const char *const *schemes, size_t maxlen)
 {
-	size_t n = strlen(v), i;
+	size_t n = strlen(v);
 
-	if (n > maxlen)
+	if (n > maxlen || !tgotp_text_printable(v, n, TGOTP_TEXT_TOKEN))
 		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)v[i] <= 0x20 || (unsigned char)v[i] >= 0x7f)
-			return 0;
 	for (; *schemes; schemes++) {
 		size_t sl = strlen(*schemes);
 		if (strncasecmp(v, *schemes, sl) == 0 && v[sl] != '\0' && v[sl] != '/')
@@ -238,12 +236,9 @@ int tgotp_check_path_or_empty(cfg_t *cfg, cfg_opt_t *opt)
 int tgotp_check_prompt(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const char *v = last_str(opt);
-	size_t i;
+	size_t n = strlen(v);
 
-	for (i = 0; v[i]; i++)
-		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
-			break;
-	if (v[i] == '\0' && i > 0 && i <= 200)
+	if (n > 0 && n <= 200 && tgotp_text_printable(v, n, TGOTP_TEXT_LINE))
 		return 0;
 	cfg_error(cfg, "%s must be 1..200 printable characters", cfg_opt_name(opt));
 	return -1;

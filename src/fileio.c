@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "text.h"
 
 #define SECRET_MAX 4096
 
@@ -122,20 +123,14 @@ out:
 	return ret;
 }
 
-/* Whether the n bytes of line may be used as kind. */
+/* Whether the n bytes of line may be used as kind.
+ * SECURITY: the token goes into an HTTP header; a control character there
+ * would let the file inject headers. A password may hold spaces and UTF-8,
+ * never control bytes. */
 static bool line_ok(const char *line, size_t n, enum tgotp_secret_kind kind)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)line[i];
-		/* SECURITY: the token goes into an HTTP header; a control
-		 * character there would let the file inject headers. A
-		 * password may hold spaces and UTF-8, never control bytes. */
-		if (kind == TGOTP_SECRET_TOKEN ? c < 0x21 || c >= 0x7f : c < 0x20 || c == 0x7f)
-			return false;
-	}
-	return true;
+	return tgotp_text_printable(
+	    line, n, kind == TGOTP_SECRET_TOKEN ? TGOTP_TEXT_TOKEN : TGOTP_TEXT_LINE);
 }
 
 char *tgotp_read_secret_line(const char *path, enum tgotp_secret_kind kind,

@@ -39,14 +39,12 @@ const char *tgotp_verification_str(enum tgotp_verification v)
  * (the prefix alone decides that sending was refused). */
 static long flood_seconds(const char *digits)
 {
-	char *end;
-	long n;
+	long long n;
+	int r = tgotp_parse_decimal(digits, strlen(digits), 86400, &n);
 
-	errno = 0;
-	n = strtol(digits, &end, 10);
-	if (*digits < '0' || *digits > '9' || *end != '\0' || n < 0)
-		return 0;
-	return errno == ERANGE || n > 86400 ? 86400 : n;
+	if (r == -ERANGE)
+		return 86400;
+	return r < 0 ? 0 : (long)n;
 }
 
 enum tgotp_gw_result tgotp_gw_classify_error(const char *error, long *flood_wait)
@@ -88,12 +86,7 @@ static enum tgotp_verification verification_from(const char *s)
  * only (observed ids are numeric; the API only promises a string). */
 static bool printable_token(const char *s)
 {
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
-			return false;
-	return true;
+	return *s && tgotp_text_printable(s, strlen(s), TGOTP_TEXT_TOKEN);
 }
 
 /* Fills st from a RequestStatus object. -1 when it is malformed. */

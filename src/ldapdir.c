@@ -16,6 +16,7 @@
 #include "config_check.h"
 #include "fileio.h"
 #include "ldapdir.h"
+#include "text.h"
 
 /* Longer attribute values are not phone numbers in any written form. */
 #define VALUE_MAX 64
@@ -57,7 +58,6 @@ struct query {
 
 int tgotp_ldap_escape(const char *in, char *out, size_t outlen)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
 
 	if (outlen == 0)
@@ -67,12 +67,12 @@ int tgotp_ldap_escape(const char *in, char *out, size_t outlen)
 		unsigned char c = (unsigned char)*in;
 		/* RFC 4515 requires * ( ) \ and NUL; control characters are
 		 * escaped too so that no filter carries them raw. */
-		if (c == '*' || c == '(' || c == ')' || c == '\\' || c < 0x20 || c == 0x7f) {
+		if (c == '*' || c == '(' || c == ')' || c == '\\' || tgotp_text_is_control(c)) {
 			if (o + 3 >= outlen)
 				goto toolong;
 			out[o++] = '\\';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 0xf];
+			tgotp_hex_byte(out + o, c);
+			o += 2;
 		} else {
 			if (o + 1 >= outlen)
 				goto toolong;

@@ -31,17 +31,16 @@ void tgotp_log(const struct tgotp_log *log, int prio, const char *fmt, ...)
  * so that a user name such as "x outcome=success" cannot forge fields. */
 const char *tgotp_log_field(const char *v, char *out, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
 
 	if (!v || !*v)
 		return "-";
 	for (; *v && o + 4 < len; v++) {
 		unsigned char c = (unsigned char)*v;
-		if (c <= ' ' || c == '=' || c == '"' || c == '%' || c == 0x7f) {
+		if (c == ' ' || tgotp_text_is_control(c) || c == '=' || c == '"' || c == '%') {
 			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
+			tgotp_hex_byte(out + o, c);
+			o += 2;
 		} else {
 			out[o++] = (char)c;
 		}

@@ -18,6 +18,7 @@
 #include "fileio.h"
 #include "state.h"
 #include "state_io.h"
+#include "text.h"
 
 static bool owner_ok(const struct stat *s)
 {
@@ -148,7 +149,6 @@ void tgotp_state_unlock(int fd)
  * cap allows (NUL-terminated when it all fits). Returns its full length. */
 static size_t escape(const char *key, char *out, size_t cap)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p;
 	size_t o = 0;
 
@@ -161,8 +161,7 @@ static size_t escape(const char *key, char *out, size_t cap)
 		} else {
 			if (o + 3 < cap) {
 				out[o] = '%';
-				out[o + 1] = hex[*p >> 4];
-				out[o + 2] = hex[*p & 15];
+				tgotp_hex_byte(out + o + 1, *p);
 			}
 			o += 3;
 		}
@@ -372,15 +371,10 @@ enum tgotp_verdict tgotp_state_clear_user(struct tgotp_state *st, const char *pr
 
 int tgotp_state_parse_time(const char *s, const char *end, time_t *out)
 {
-	long long v = 0;
+	long long v;
 
-	if (s == end || end - s > 18)
+	if (tgotp_parse_decimal(s, (size_t)(end - s), STATE_TIME_MAX, &v) < 0)
 		return -1;
-	for (; s < end; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (*s - '0');
-	}
 	*out = (time_t)v;
 	return 0;
 }

@@ -6,6 +6,7 @@
 
 #include "state_grace.h"
 #include "state_io.h"
+#include "text.h"
 
 /* ---- grace periods */
 
@@ -17,7 +18,6 @@
 /* hex(user NUL service NUL rhost): exact, whatever the bytes. */
 static int grace_key(const char *user, const char *service, const char *rhost, char *out)
 {
-	static const char hex[] = "0123456789abcdef";
 	const char *f[3] = {user, service, rhost};
 	const unsigned char *p;
 	size_t o = 0;
@@ -26,13 +26,11 @@ static int grace_key(const char *user, const char *service, const char *rhost, c
 	for (i = 0; i < 3; i++) {
 		if (!f[i] || strlen(f[i]) > GRACE_FIELD_MAX)
 			return -1;
-		for (p = (const unsigned char *)f[i]; *p; p++) {
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 15];
-		}
+		for (p = (const unsigned char *)f[i]; *p; p++, o += 2)
+			tgotp_hex_byte(out + o, *p);
 		if (i < 2) {
-			out[o++] = '0';
-			out[o++] = '0';
+			tgotp_hex_byte(out + o, '\0');
+			o += 2;
 		}
 	}
 	out[o] = '\0';

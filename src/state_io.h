@@ -29,7 +29,8 @@
 
 #define STATE_FILE_MAX (64 * 1024)
 #define MAX_STAMPS     1000
-#define STATE_USER_MAX 256 /* the longest user name that has state */
+#define STATE_USER_MAX 256		    /* the longest user name that has state */
+#define STATE_TIME_MAX 999999999999999999LL /* 18 digits: any <time> */
 
 struct stamps {
 	time_t t[MAX_STAMPS];
@@ -86,7 +87,8 @@ int tgotp_state_write_user(struct tgotp_state *st, const char *name, const char 
 enum tgotp_verdict tgotp_state_clear_user(struct tgotp_state *st, const char *prefix,
 					  const char *user);
 
-/* Parses a decimal number that must fill [s, end). */
+/* Parses a <time>: a decimal number (tgotp_parse_decimal) that must fill
+ * [s, end), at most STATE_TIME_MAX. */
 int tgotp_state_parse_time(const char *s, const char *end, time_t *out);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Codes per user per window, codes per UTC day, FLOOD_WAIT pauses. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "state_limits.h"
 #include "state_io.h"
+#include "text.h"
 
 /* ---- codes per user per window */
 
@@ -118,18 +120,20 @@ enum tgotp_verdict tgotp_state_rate_give_back(struct tgotp_state *st, const char
  * unusable. A file of another day counts 0. */
 static int load_budget(struct tgotp_state *st, const char *today, long *count)
 {
-	char day[16];
-	int len = tgotp_state_read(st, "budget", st->buf, sizeof(st->buf)), used = 0;
+	int len = tgotp_state_read(st, "budget", st->buf, sizeof(st->buf));
+	const char *sp = len > 0 ? memchr(st->buf, ' ', (size_t)len) : NULL;
+	long long n;
 
 	*count = 0;
 	if (len == -ENOENT)
 		return 0;
 	if (len < 0)
 		return -1;
-	if (sscanf(st->buf, "%10s %ld\n%n", day, count, &used) != 2 || used != len || *count < 0)
+	if (!sp || sp == st->buf || sp - st->buf > 10 || st->buf[len - 1] != '\n' ||
+	    tgotp_parse_decimal(sp + 1, (size_t)(st->buf + len - 1 - (sp + 1)), LONG_MAX, &n) < 0)
 		return 1;
-	if (strcmp(day, today) != 0)
-		*count = 0;
+	if ((size_t)(sp - st->buf) == strlen(today) && memcmp(st->buf, today, strlen(today)) == 0)
+		*count = (long)n;
 	return 0;
 }
 

@@ -1,9 +1,37 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Text from outside (the Gateway, the directory, user names, the
- * configuration): cleaned before it is shown or logged. */
+/* Bytes and text, one way each for the whole library: hex digits, which
+ * text is printable, cleaning untrusted text before it is shown or logged,
+ * strict decimal numbers. */
+#include <errno.h>
 #include <string.h>
 
 #include "text.h"
+
+void tgotp_hex_byte(char *out, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	out[0] = hex[c >> 4];
+	out[1] = hex[c & 15];
+}
+
+bool tgotp_text_is_control(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+bool tgotp_text_printable(const char *s, size_t n, enum tgotp_text_kind kind)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (tgotp_text_is_control(c) ||
+		    (kind == TGOTP_TEXT_TOKEN && (c == ' ' || c > 0x7e)))
+			return false;
+	}
+	return true;
+}
 
 /* Length of the valid UTF-8 sequence starting at s (at most avail bytes), or
  * 0 when it is not one. Overlong forms and surrogates are refused. */
@@ -44,7 +72,7 @@ char *tgotp_text_copy_printable(const char *in, size_t inlen, char *out, size_t 
 		return out;
 	while (in && i < inlen && s[i] != '\0') {
 		n = utf8_seq_len(s + i, inlen - i);
-		if (n == 0 || (n == 1 && (s[i] < 0x20 || s[i] == 0x7f))) {
+		if (n == 0 || (n == 1 && tgotp_text_is_control(s[i]))) {
 			/* SECURITY: no escape sequence or line break reaches a
 			 * terminal or a log line from untrusted text. */
 			if (o + 1 >= outlen)
@@ -61,4 +89,28 @@ char *tgotp_text_copy_printable(const char *in, size_t inlen, char *out, size_t 
 	}
 	out[o] = '\0';
 	return out;
+}
+
+int tgotp_parse_decimal(const char *s, size_t n, long long max, long long *out)
+{
+	long long v = 0;
+	bool over = false;
+	int d;
+	size_t i;
+
+	if (n == 0)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		d = s[i] - '0';
+		if (over || v > max / 10 || (v == max / 10 && d > max % 10))
+			over = true; /* the rest must still be digits */
+		else
+			v = v * 10 + d;
+	}
+	if (over)
+		return -ERANGE;
+	*out = v;
+	return 0;
 }
