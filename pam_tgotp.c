@@ -30,8 +30,6 @@
 /* Built with -fvisibility=hidden: only these two leave the module. */
 #define TGOTP_EXPORT __attribute__((visibility("default")))
 
-#define USER_NAME_MAX 256
-
 /* How a login ends. Every step returns GO_ON or one of these; the outcomes
  * table below says what each means. */
 enum outcome {
@@ -132,8 +130,8 @@ struct login {
 	pam_handle_t *pamh;
 	int flags;
 	const char *user, *service, *rhost;
-	const char *given_user;		 /* as PAM had it, when NSS named it otherwise */
-	char account[USER_NAME_MAX + 1]; /* NSS's own name of the user */
+	const char *given_user;		       /* as PAM had it, when NSS named it otherwise */
+	char account[TGOTP_USER_NAME_MAX + 1]; /* NSS's own name of the user */
 	struct tgotp_config cfg;
 	bool cfg_loaded;
 	struct tgotp_log log;
@@ -293,7 +291,7 @@ static bool valid_user_name(const char *user)
 {
 	size_t n = user ? strlen(user) : 0;
 
-	return n > 0 && n <= USER_NAME_MAX && tgotp_text_printable(user, n, TGOTP_TEXT_LINE);
+	return n > 0 && n <= TGOTP_USER_NAME_MAX && tgotp_text_printable(user, n, TGOTP_TEXT_LINE);
 }
 
 static bool failed_password(pam_handle_t *pamh)

@@ -270,7 +270,7 @@ int tgotp_state_write(struct tgotp_state *st, const char *name, const char *text
 
 /* ---- users' sections of a per-user file */
 
-#define SECTION_HEAD_MAX (sizeof("user \n") + 3 * STATE_USER_MAX)
+#define SECTION_HEAD_MAX (sizeof("user \n") + 3 * TGOTP_USER_NAME_MAX)
 
 /* The line that opens user's section, "user <esc>\n"; -1 when too long. */
 static int section_head(const char *user, char out[SECTION_HEAD_MAX])
@@ -296,7 +296,7 @@ int tgotp_state_read_user(struct tgotp_state *st, const char *name, const char *
 	st->others_len = 0;
 	if (section_head(user, head) < 0) {
 		tgotp_log(st->log, LOG_ERR, "state file %s: user name longer than %d bytes", name,
-			  STATE_USER_MAX);
+			  TGOTP_USER_NAME_MAX);
 		return -ENAMETOOLONG;
 	}
 	head_len = strlen(head);

@@ -42,7 +42,11 @@
 #include "log.h"
 
 #define TGOTP_STATE_NAME_MAX 200
-#define TGOTP_STATE_LOCK_MS  2000 /* how long a lock is waited for */
+/* The longest user name: the module refuses longer ones (outcome
+ * invalid_user_name), and every name up to it has its rate and grace
+ * records; the state refuses longer ones as an error (logged). */
+#define TGOTP_USER_NAME_MAX 256
+#define TGOTP_STATE_LOCK_MS 2000 /* how long a lock is waited for */
 
 enum tgotp_verdict {
 	TGOTP_STATE_OK,

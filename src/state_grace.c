@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Grace periods: who verified a code from where, and when. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,21 +11,34 @@
 
 /* ---- grace periods */
 
-#define GRACE_FIELD_MAX	 255
-#define GRACE_KEY_MAX	 (2 * (3 * GRACE_FIELD_MAX + 2) + 1)
+#define GRACE_FIELD_MAX	 255 /* service, rhost */
+#define GRACE_KEY_MAX	 (2 * (TGOTP_USER_NAME_MAX + 2 * GRACE_FIELD_MAX + 2) + 1)
 #define GRACE_ENTRIES	 32
 #define GRACE_MAX_PERIOD 86400 /* the largest grace_period the configuration allows */
 
-/* hex(user NUL service NUL rhost): exact, whatever the bytes. */
-static int grace_key(const char *user, const char *service, const char *rhost, char *out)
+/* hex(user NUL service NUL rhost): exact, whatever the bytes. -1 when
+ * there is nothing to tie a grace to (no rhost; a service or rhost longer
+ * than GRACE_FIELD_MAX). A user name longer than TGOTP_USER_NAME_MAX is
+ * -ENAMETOOLONG, logged: every name the module accepts gets its grace, and
+ * a longer one is an error, never a silent "no grace". */
+static int grace_key(const struct tgotp_state *st, const char *user, const char *service,
+		     const char *rhost, char *out)
 {
 	const char *f[3] = {user, service, rhost};
+	const size_t max[3] = {TGOTP_USER_NAME_MAX, GRACE_FIELD_MAX, GRACE_FIELD_MAX};
 	const unsigned char *p;
 	size_t o = 0;
 	int i;
 
+	if (user && strlen(user) > TGOTP_USER_NAME_MAX) {
+		tgotp_log(st->log, LOG_ERR, "%s: grace: user name longer than %d bytes", st->dir,
+			  TGOTP_USER_NAME_MAX);
+		return -ENAMETOOLONG;
+	}
+	if (!rhost || !*rhost)
+		return -1;
 	for (i = 0; i < 3; i++) {
-		if (!f[i] || strlen(f[i]) > GRACE_FIELD_MAX)
+		if (!f[i] || strlen(f[i]) > max[i])
 			return -1;
 		for (p = (const unsigned char *)f[i]; *p; p++, o += 2)
 			tgotp_hex_byte(out + o, *p);
@@ -79,10 +93,11 @@ enum tgotp_verdict tgotp_state_grace_check(struct tgotp_state *st, const char *u
 	int r, lock;
 
 	*granted = false;
+	r = grace_key(st, user, service, rhost, key);
 	/* SECURITY: without a remote host there is nothing to tie the grace
 	 * to: a console or a local service never skips the code. */
-	if (!rhost || !*rhost || grace_key(user, service, rhost, key) < 0)
-		return TGOTP_STATE_OK;
+	if (r < 0)
+		return r == -ENAMETOOLONG ? TGOTP_STATE_ERROR : TGOTP_STATE_OK;
 	tgotp_state_name(st, "grace.", user, name);
 	if ((v = tgotp_state_lock(st, user, &lock)) != TGOTP_STATE_OK)
 		return v;
@@ -143,12 +158,15 @@ enum tgotp_verdict tgotp_state_grace_record(struct tgotp_state *st, const char *
 	char *out = malloc(STATE_FILE_MAX), *copy = malloc(STATE_FILE_MAX);
 	struct grace_keep k = {key, now, NULL, 0, STATE_FILE_MAX, 0, 0};
 	enum tgotp_verdict v = TGOTP_STATE_ERROR;
-	int lock;
+	int r, lock;
 
 	if (!out || !copy)
 		goto done;
+	r = grace_key(st, user, service, rhost, key);
+	if (r == -ENAMETOOLONG)
+		goto done;
 	v = TGOTP_STATE_OK;
-	if (!rhost || !*rhost || grace_key(user, service, rhost, key) < 0)
+	if (r < 0)
 		goto done; /* nothing to tie a grace to */
 	tgotp_state_name(st, "grace.", user, name);
 	out[0] = '\0';

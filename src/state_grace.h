@@ -7,11 +7,14 @@
  *
  *   grace.<enc>  a section per user (state_io.h) of "<time> <key>\n"
  *                lines, oldest first, at most GRACE_ENTRIES (32) a user;
- *                <key> = hex(user NUL service NUL rhost) in lower case,
- *                each field at most GRACE_FIELD_MAX (255) bytes. Lines
- *                older than the longest grace period the configuration
- *                allows (a day) are dropped when the section is next
- *                written. A corrupt section grants nothing and is dropped.
+ *                <key> = hex(user NUL service NUL rhost) in lower case.
+ *                The user is at most TGOTP_USER_NAME_MAX (256) bytes: a
+ *                longer one is an error. Service and rhost are at most
+ *                GRACE_FIELD_MAX (255): longer ones get no grace, as an
+ *                empty rhost. Lines older than the longest grace period
+ *                the configuration allows (a day) are dropped when the
+ *                section is next written. A corrupt section grants
+ *                nothing and is dropped.
  *
  * The time of the verification is stored, not an end: a shorter period in
  * the configuration applies at once, and a clock that went back does not

@@ -8,7 +8,7 @@
  *
  *   "user <esc>\n"   opens the section of a user; <esc> is the user name
  *                    escaped as in tgotp_state_encode (%XX), never hashed,
- *                    so at most 3 * STATE_USER_MAX bytes
+ *                    so at most 3 * TGOTP_USER_NAME_MAX bytes
  *   "<line>\n" ...   the section's lines, in the format of the file
  *
  * Each user of a bucket has a section of their own, and counts are never
@@ -29,7 +29,6 @@
 
 #define STATE_FILE_MAX (64 * 1024)
 #define MAX_STAMPS     1000
-#define STATE_USER_MAX 256		    /* the longest user name that has state */
 #define STATE_TIME_MAX 999999999999999999LL /* 18 digits: any <time> */
 
 struct stamps {

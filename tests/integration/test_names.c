@@ -139,6 +139,44 @@ static void unknown_name_is_used_as_given(void **state)
 	assert_false(h_log_has("given_user="));
 }
 
+/* The longest name the module accepts (README: invalid_user_name is over
+ * 256 bytes) gets its grace like any other; one byte more is refused
+ * before anything is looked up or sent. */
+#define LONGEST_NAME 256
+
+static void longest_name_gets_its_grace(void **state)
+{
+	char name[LONGEST_NAME + 2], users[2 * LONGEST_NAME + 64];
+	struct h_login l;
+	struct h_stats s;
+
+	(void)state;
+	memset(name, 'n', LONGEST_NAME);
+	name[LONGEST_NAME] = '\0';
+	snprintf(users, sizeof(users), "%s +14155550101\n%sn +14155550101\n", name, name);
+	h_users_file(users);
+	h_config("grace_period = 300");
+	l = LOGIN(.user = name, .answers = {ANSWER_CODE});
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_outcome("success");
+	h_mock_reset();
+	l = LOGIN(.user = name, .answers = {ANSWER_CODE});
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_outcome("grace");
+	h_mock_stats(&s);
+	assert_int_equal(s.requests, 0);
+
+	strcat(name, "n");
+	l = LOGIN(.user = name, .answers = {ANSWER_CODE});
+	h_run(&l);
+	assert_result(&l, PAM_AUTH_ERR, "PAM_AUTH_ERR");
+	assert_outcome("invalid_user_name");
+	h_mock_stats(&s);
+	assert_int_equal(s.requests, 0);
+}
+
 /* SECURITY: when NSS cannot tell who this is, the module cannot tell whose
  * number, groups and limits apply: never the name as given. */
 static void nss_failure_is_unavailable(void **state)
@@ -163,6 +201,7 @@ int main(void)
 	    cmocka_unit_test_setup(spellings_share_one_rate_limit, h_setup),
 	    cmocka_unit_test_setup(spellings_share_one_grace, h_setup),
 	    cmocka_unit_test_setup(unknown_name_is_used_as_given, h_setup),
+	    cmocka_unit_test_setup(longest_name_gets_its_grace, h_setup),
 	    cmocka_unit_test_setup(nss_failure_is_unavailable, h_setup),
 	};
 

@@ -237,6 +237,36 @@ static void grace_keeps_the_newest(void **state)
 	tgotp_state_close(st);
 }
 
+/* Every name the module accepts (TGOTP_USER_NAME_MAX bytes, each one
+ * escaped in the file) gets its grace, with the longest service and rhost;
+ * one byte more is an error, never a silent "no grace". */
+static void longest_name_gets_its_grace(void **state)
+{
+	struct tgotp_state *st = open_fresh();
+	char user[TGOTP_USER_NAME_MAX + 2], field[256];
+	time_t now = time(NULL);
+	bool granted = true;
+
+	(void)state;
+	memset(user, '.', TGOTP_USER_NAME_MAX);
+	user[TGOTP_USER_NAME_MAX] = '\0';
+	memset(field, 'h', sizeof(field) - 1);
+	field[sizeof(field) - 1] = '\0';
+	assert_int_equal(tgotp_state_grace_record(st, user, field, field, now), TGOTP_STATE_OK);
+	assert_true(grace(st, user, field, field, now, 60));
+	assert_int_equal(tgotp_state_grace_record(st, user, "sshd", "10.0.0.1", now),
+			 TGOTP_STATE_OK);
+	assert_true(grace(st, user, "sshd", "10.0.0.1", now, 60));
+
+	strcat(user, ".");
+	assert_int_equal(tgotp_state_grace_record(st, user, "sshd", "10.0.0.1", now),
+			 TGOTP_STATE_ERROR);
+	assert_int_equal(tgotp_state_grace_check(st, user, "sshd", "10.0.0.1", now, 60, &granted),
+			 TGOTP_STATE_ERROR);
+	assert_false(granted);
+	tgotp_state_close(st);
+}
+
 static void flood_far_ahead_is_capped(void **state)
 {
 	struct tgotp_state *st = open_fresh();
@@ -322,7 +352,7 @@ static void bucket_keeps_users_apart(void **state)
 
 	(void)state;
 	assert_non_null(st);
-	st->hash_mask = 0; /* every long name in one bucket (grace takes up to 255 bytes) */
+	st->hash_mask = 0; /* every long name in one bucket */
 	memset(a, 'x', sizeof(a) - 1);
 	a[sizeof(a) - 1] = '\0';
 	memcpy(b, a, sizeof(a));
@@ -530,6 +560,7 @@ int main(void)
 	    cmocka_unit_test(flood_pause),
 	    cmocka_unit_test(grace_is_exact),
 	    cmocka_unit_test(grace_keeps_the_newest),
+	    cmocka_unit_test(longest_name_gets_its_grace),
 	    cmocka_unit_test(flood_far_ahead_is_capped),
 	    cmocka_unit_test(files_name_their_user),
 	    cmocka_unit_test(bucket_keeps_users_apart),
