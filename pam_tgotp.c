@@ -133,7 +133,6 @@ struct login {
 	const char *given_user;		       /* as PAM had it, when NSS named it otherwise */
 	char account[TGOTP_USER_NAME_MAX + 1]; /* NSS's own name of the user */
 	struct tgotp_config cfg;
-	bool cfg_loaded;
 	struct tgotp_log log;
 	char phone[TGOTP_PHONE_MAX];
 	char masked[TGOTP_MASKED_MAX];
@@ -518,7 +517,6 @@ static enum outcome prepare(struct login *l, int argc, const char **argv)
 	}
 	if (tgotp_config_load(config, &l->cfg, &l->log) < 0)
 		return OUT_CONFIG_ERROR;
-	l->cfg_loaded = true;
 	if (failed_password(l->pamh))
 		return OUT_PASSWORD_FAILED;
 	if ((o = canonicalise_user(l)) != GO_ON)
@@ -644,8 +642,7 @@ TGOTP_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, co
 		tgotp_state_grace_record(l.state, l.user, l.service, l.rhost, time(NULL));
 	tgotp_gateway_free(l.gw);
 	tgotp_state_close(l.state);
-	if (l.cfg_loaded)
-		tgotp_config_free(&l.cfg);
+	tgotp_config_free(&l.cfg); /* safe on a zeroed or half-loaded one */
 	explicit_bzero(&l, sizeof(l));
 	return rc;
 }

@@ -73,6 +73,8 @@ int tgotp_config_parse(const char *name, const char *text, size_t len, struct tg
 /* Opens path safely (root-owned, not group/other writable) and parses it. */
 int tgotp_config_load(const char *path, struct tgotp_config *out, const struct tgotp_log *log);
 
+/* Frees what tgotp_config_load or tgotp_config_parse filled. Safe on a
+ * zeroed struct, and after a failed load (which leaves it zeroed). */
 void tgotp_config_free(struct tgotp_config *c);
 
 #endif

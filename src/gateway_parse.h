@@ -39,9 +39,8 @@ struct tgotp_status {
 	enum tgotp_verification verification;
 	char error[TGOTP_GW_ERROR_MAX]; /* sanitised error string, "" when none */
 	long flood_wait;		/* seconds from FLOOD_WAIT_<n>, else 0 */
-	long http_status;
-	bool request_sent; /* false: the request never left (connect, TLS failed) */
-	bool answered;	   /* an HTTP answer came back (whatever it said) */
+	bool request_sent;		/* false: the request never left (connect, TLS failed) */
+	bool answered;			/* an HTTP answer came back (whatever it said) */
 };
 
 /* Classifies one answer: body of len bytes (may hold NULs: rejected), the
@@ -56,8 +55,5 @@ enum tgotp_gw_result tgotp_gw_parse(const char *body, size_t len, long http_stat
 /* Maps an error string to a result (PHONE_NUMBER_* -> UNDELIVERABLE, ...,
  * anything else -> ERROR). */
 enum tgotp_gw_result tgotp_gw_classify_error(const char *error, long *flood_wait);
-
-const char *tgotp_gw_result_str(enum tgotp_gw_result r);
-const char *tgotp_verification_str(enum tgotp_verification v);
 
 #endif

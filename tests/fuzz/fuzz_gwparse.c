@@ -36,7 +36,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(body, data + 3, size - 3);
 	r = tgotp_gw_parse(body, size - 3, status, want_obj, &st);
-	FUZZ_CHECK(st.http_status == status);
 	FUZZ_CHECK(memchr(st.error, '\0', sizeof(st.error)) != NULL && fuzz_printable(st.error));
 	FUZZ_CHECK(memchr(st.request_id, '\0', sizeof(st.request_id)) != NULL);
 	FUZZ_CHECK(st.flood_wait >= 0 && st.flood_wait <= 86400);
@@ -62,7 +61,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (memchr(body, '\0', size - 3))
 		FUZZ_CHECK(
 		    r == (status >= 400 && status <= 499 ? TGOTP_GW_ERROR : TGOTP_GW_UNAVAILABLE));
-	FUZZ_CHECK(tgotp_gw_result_str(r) && tgotp_verification_str(st.verification));
 	free(body);
 	return 0;
 }
