@@ -2,10 +2,38 @@
 /* Parsing and classifying Gateway answers: pure, no I/O (fuzzed). */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gateway_parse.h"
 #include "text.h"
+
+const char *tgotp_gw_result_str(enum tgotp_gw_result r)
+{
+	switch (r) {
+	case TGOTP_GW_OK:
+		return "ok";
+	case TGOTP_GW_UNAVAILABLE:
+		return "gateway_unavailable";
+	case TGOTP_GW_ERROR:
+		return "gateway_error";
+	case TGOTP_GW_UNDELIVERABLE:
+		return "not_on_telegram";
+	case TGOTP_GW_REFUSED:
+		return "sending_refused";
+	case TGOTP_GW_CODE_INVALID:
+		return "code_invalid";
+	}
+	return "unknown";
+}
+
+const char *tgotp_verification_str(enum tgotp_verification v)
+{
+	static const char *const names[] = {"none",	    "code_valid",
+					    "code_invalid", "code_max_attempts_exceeded",
+					    "expired",	    "unknown"};
+	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "unknown";
+}
 
 /* FLOOD_WAIT_<n>: n seconds, capped at a day; a malformed n counts as 0
  * (the prefix alone decides that sending was refused). */

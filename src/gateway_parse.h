@@ -56,4 +56,7 @@ enum tgotp_gw_result tgotp_gw_parse(const char *body, size_t len, long http_stat
  * anything else -> ERROR). */
 enum tgotp_gw_result tgotp_gw_classify_error(const char *error, long *flood_wait);
 
+const char *tgotp_gw_result_str(enum tgotp_gw_result r);
+const char *tgotp_verification_str(enum tgotp_verification v);
+
 #endif

@@ -356,7 +356,7 @@ static void copy_dn(const struct query *q, LDAP *ld, LDAPMessage *entry)
 {
 	char *dn = ldap_get_dn(ld, entry);
 
-	tgotp_sanitize(dn ? dn : "", dn ? strlen(dn) : 0, q->dn, q->dnlen);
+	tgotp_text_copy_printable(dn ? dn : "", dn ? strlen(dn) : 0, q->dn, q->dnlen);
 	ldap_memfree(dn);
 }
 

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The module arguments of a pam.d line (debug, config=): one parser for the
+ * module and for tgotp check. */
 #include <string.h>
 
 #include "config.h"

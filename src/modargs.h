@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The module's arguments (the pam.d line): read by the module and by
  * `tgotp check`, which must judge a stack exactly as the module would. */
 #ifndef TGOTP_MODARGS_H

@@ -411,7 +411,7 @@ struct names {
 
 static int add_name(struct names *a, const char *in, size_t n)
 {
-	char name[3 * STATE_USER_MAX + 1], **v;
+	char name[3 * TGOTP_USER_NAME_MAX + 1], **v;
 
 	if (unescape(in, n, name, sizeof(name)) < 0)
 		return 0; /* a hashed file name: its sections name the users */

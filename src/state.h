@@ -73,32 +73,8 @@ void tgotp_state_encode(const char *key, char *out);
  * back, flood_set, grace_record) report it for completeness: nothing was
  * changed, which errs on the side of fewer sends and more codes asked. */
 
-/* ---- for the administrator (tgotp state, tgotp reset) */
-
-/* The times codes were sent to user within window seconds before now,
- * oldest first: at most max of them into t, their number into *n. */
-enum tgotp_verdict tgotp_state_rate_list(struct tgotp_state *st, const char *user, long window,
-					 time_t now, time_t *t, int max, int *n);
-/* Forgets every code sent to user: the rate limit starts afresh. */
-enum tgotp_verdict tgotp_state_rate_clear(struct tgotp_state *st, const char *user);
-/* Codes counted today against daily_budget (counted only while it is set). */
-enum tgotp_verdict tgotp_state_budget_used(struct tgotp_state *st, time_t now, long *count);
-
-#define TGOTP_GRACE_FIELD_MAX 256
-
-struct tgotp_grace_entry {
-	time_t at; /* when the code was verified */
-	char service[TGOTP_GRACE_FIELD_MAX];
-	char rhost[TGOTP_GRACE_FIELD_MAX];
-};
-
-/* user's verified logins recorded for grace periods, oldest first: at most
- * max into e, their number into *n. Service and remote host are copied
- * with control characters replaced. */
-enum tgotp_verdict tgotp_state_grace_list(struct tgotp_state *st, const char *user,
-					  struct tgotp_grace_entry *e, int max, int *n);
-/* Forgets user's grace entries: the next login asks for a code. */
-enum tgotp_verdict tgotp_state_grace_clear(struct tgotp_state *st, const char *user);
+/* ---- for the administrator (tgotp state): the rate and grace lists and
+ * clearing are in state_limits.h and state_grace.h */
 
 /* Every user that has rate or grace state, sorted, without repeats: a
  * NULL-terminated array for tgotp_state_users_free, or NULL (logged). */

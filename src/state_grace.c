@@ -11,21 +11,20 @@
 
 /* ---- grace periods */
 
-#define GRACE_FIELD_MAX	 255 /* service, rhost */
-#define GRACE_KEY_MAX	 (2 * (TGOTP_USER_NAME_MAX + 2 * GRACE_FIELD_MAX + 2) + 1)
+#define GRACE_KEY_MAX	 (2 * (TGOTP_USER_NAME_MAX + 2 * TGOTP_GRACE_FIELD_MAX + 2) + 1)
 #define GRACE_ENTRIES	 32
 #define GRACE_MAX_PERIOD 86400 /* the largest grace_period the configuration allows */
 
 /* hex(user NUL service NUL rhost): exact, whatever the bytes. -1 when
  * there is nothing to tie a grace to (no rhost; a service or rhost longer
- * than GRACE_FIELD_MAX). A user name longer than TGOTP_USER_NAME_MAX is
+ * than TGOTP_GRACE_FIELD_MAX). A user name longer than TGOTP_USER_NAME_MAX is
  * -ENAMETOOLONG, logged: every name the module accepts gets its grace, and
  * a longer one is an error, never a silent "no grace". */
 static int grace_key(const struct tgotp_state *st, const char *user, const char *service,
 		     const char *rhost, char *out)
 {
 	const char *f[3] = {user, service, rhost};
-	const size_t max[3] = {TGOTP_USER_NAME_MAX, GRACE_FIELD_MAX, GRACE_FIELD_MAX};
+	const size_t max[3] = {TGOTP_USER_NAME_MAX, TGOTP_GRACE_FIELD_MAX, TGOTP_GRACE_FIELD_MAX};
 	const unsigned char *p;
 	size_t o = 0;
 	int i;
@@ -201,7 +200,7 @@ static int unhex(char c)
  * a key of user. */
 static int grace_unkey(const char *key, const char *user, struct tgotp_grace_entry *e)
 {
-	char raw[3][GRACE_FIELD_MAX + 1];
+	char raw[3][TGOTP_GRACE_FIELD_MAX + 1];
 	size_t o = 0, len = strlen(key), i;
 	int f = 0, hi, lo;
 
@@ -217,7 +216,7 @@ static int grace_unkey(const char *key, const char *user, struct tgotp_grace_ent
 				return -1;
 			raw[f - 1][o] = '\0';
 			o = 0;
-		} else if (o < GRACE_FIELD_MAX) {
+		} else if (o < TGOTP_GRACE_FIELD_MAX) {
 			raw[f][o++] = (char)(hi << 4 | lo);
 		} else {
 			return -1;
@@ -226,8 +225,8 @@ static int grace_unkey(const char *key, const char *user, struct tgotp_grace_ent
 	raw[f][o] = '\0';
 	if (f != 2 || strcmp(raw[0], user) != 0)
 		return -1;
-	tgotp_sanitize(raw[1], strlen(raw[1]), e->service, sizeof(e->service));
-	tgotp_sanitize(raw[2], strlen(raw[2]), e->rhost, sizeof(e->rhost));
+	tgotp_text_copy_printable(raw[1], strlen(raw[1]), e->service, sizeof(e->service));
+	tgotp_text_copy_printable(raw[2], strlen(raw[2]), e->rhost, sizeof(e->rhost));
 	return 0;
 }
 

@@ -10,7 +10,7 @@
  *                <key> = hex(user NUL service NUL rhost) in lower case.
  *                The user is at most TGOTP_USER_NAME_MAX (256) bytes: a
  *                longer one is an error. Service and rhost are at most
- *                GRACE_FIELD_MAX (255): longer ones get no grace, as an
+ *                TGOTP_GRACE_FIELD_MAX (255): longer ones get no grace, as an
  *                empty rhost. Lines older than the longest grace period
  *                the configuration allows (a day) are dropped when the
  *                section is next written. A corrupt section grants
@@ -35,5 +35,23 @@ enum tgotp_verdict tgotp_state_grace_check(struct tgotp_state *st, const char *u
 					   long period, bool *granted);
 enum tgotp_verdict tgotp_state_grace_record(struct tgotp_state *st, const char *user,
 					    const char *service, const char *rhost, time_t now);
+
+/* ---- for the administrator (tgotp state, tgotp reset) */
+
+#define TGOTP_GRACE_FIELD_MAX 255 /* bytes of a service or remote host name in a grace key */
+
+struct tgotp_grace_entry {
+	time_t at; /* when the code was verified */
+	char service[TGOTP_GRACE_FIELD_MAX + 1];
+	char rhost[TGOTP_GRACE_FIELD_MAX + 1];
+};
+
+/* user's verified logins recorded for grace periods, oldest first: at most
+ * max into e, their number into *n. Service and remote host are copied
+ * with control characters replaced. */
+enum tgotp_verdict tgotp_state_grace_list(struct tgotp_state *st, const char *user,
+					  struct tgotp_grace_entry *e, int max, int *n);
+/* Forgets user's grace entries: the next login asks for a code. */
+enum tgotp_verdict tgotp_state_grace_clear(struct tgotp_state *st, const char *user);
 
 #endif

@@ -37,4 +37,15 @@ enum tgotp_verdict tgotp_state_rate_give_back(struct tgotp_state *st, const char
 enum tgotp_verdict tgotp_state_budget_take(struct tgotp_state *st, long budget, time_t now);
 enum tgotp_verdict tgotp_state_budget_give_back(struct tgotp_state *st, time_t now);
 
+/* ---- for the administrator (tgotp state, tgotp reset) */
+
+/* The times codes were sent to user within window seconds before now,
+ * oldest first: at most max of them into t, their number into *n. */
+enum tgotp_verdict tgotp_state_rate_list(struct tgotp_state *st, const char *user, long window,
+					 time_t now, time_t *t, int max, int *n);
+/* Forgets every code sent to user: the rate limit starts afresh. */
+enum tgotp_verdict tgotp_state_rate_clear(struct tgotp_state *st, const char *user);
+/* Codes counted today against daily_budget (counted only while it is set). */
+enum tgotp_verdict tgotp_state_budget_used(struct tgotp_state *st, time_t now, long *count);
+
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* tgotp check: the PAM stacks that load pam_tgotp.so, and sshd's view of
  * its own configuration (sshd -T). */
 #include <dirent.h>

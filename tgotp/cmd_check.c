@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* tgotp check: the configuration exactly as the module parses it, the files
  * it names, the users file line by line, the PAM stacks (check_pam.c) and,
  * with --online, the Gateway token and the directory bind. */

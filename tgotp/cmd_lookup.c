@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* tgotp lookup: where a user's number comes from, as the module finds it. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* tgotp state: codes sent, grace entries, FLOOD_WAIT and the daily budget;
  * tgotp reset: a user's rate slots and grace entries cleared. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* tgotp test USER: a real login from the terminal; tgotp enroll USER PHONE:
  * proof that PHONE gets USER's codes, then USER mapped to it. */
 #include <stdio.h>

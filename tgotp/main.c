@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* tgotp: argument parsing, dispatch, and what the subcommands share. */
 #include <stdarg.h>
 #include <stdio.h>

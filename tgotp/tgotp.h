@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* tgotp: the administrator's command. Built on the module's own library
  * (build/libtgotp.a): the same configuration parser, user map, state files
  * and Gateway client, so that what it says is what the module will do. */
@@ -14,6 +15,8 @@
 #include "../src/log.h"
 #include "../src/phone.h"
 #include "../src/state.h"
+#include "../src/state_grace.h"
+#include "../src/state_limits.h"
 
 #define EXIT_PROBLEM 1 /* a problem was found, or the action failed */
 #define EXIT_USAGE   2

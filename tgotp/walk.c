@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A code sent and checked from the terminal, step by step, as the module's
  * login does it (pam_tgotp.c): the same limits are taken first, the same
  * Gateway calls made, the same slots given back when nothing was sent. */
@@ -194,7 +195,7 @@ int walk_verify(struct walk *w)
 			cli_say(w->c, LOG_ERR, "no code entered");
 			break;
 		}
-		a = tgotp_answer_read(line, cfg->code_length, code);
+		a = tgotp_answer_classify(line, cfg->code_length, code);
 		explicit_bzero(line, sizeof(line));
 		if (a == TGOTP_ANSWER_EMPTY) {
 			cli_say(w->c, LOG_ERR, "no code entered");

@@ -332,6 +332,21 @@ static void test_deep_nesting(void **state)
 	free(body);
 }
 
+static void test_strings(void **state)
+{
+	(void)state;
+	assert_non_null(tgotp_gw_result_str(TGOTP_GW_OK));
+	assert_non_null(tgotp_gw_result_str(TGOTP_GW_CODE_INVALID));
+	assert_non_null(tgotp_gw_result_str((enum tgotp_gw_result)99));
+	assert_non_null(tgotp_verification_str(TGOTP_VERIFY_CODE_VALID));
+	assert_non_null(tgotp_verification_str(TGOTP_VERIFY_UNKNOWN));
+	assert_non_null(tgotp_verification_str((enum tgotp_verification)99));
+	assert_string_not_equal(tgotp_gw_result_str(TGOTP_GW_OK),
+				tgotp_gw_result_str(TGOTP_GW_UNAVAILABLE));
+	assert_string_not_equal(tgotp_verification_str(TGOTP_VERIFY_CODE_VALID),
+				tgotp_verification_str(TGOTP_VERIFY_UNKNOWN));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +364,7 @@ int main(void)
 	    cmocka_unit_test(test_request_id_shape),
 	    cmocka_unit_test(test_error_sanitised),
 	    cmocka_unit_test(test_deep_nesting),
+	    cmocka_unit_test(test_strings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "state.h"
+#include "state_grace.h"
+#include "state_limits.h"
 #include "unit.h"
 
 static char dir[64];
