@@ -1,4 +1,5 @@
-/* Unit tests: the users_file format and lookup in it (src/users.c). */
+/* Unit tests: the users_file format, lookup in it, and the file as tgotp
+ * check judges it and tgotp enroll rewrites it (src/users.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +10,10 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../src/users.h"
 
@@ -175,15 +179,136 @@ static void test_find_line_endings(void **state)
 	assert_not_found("\n\n# only comments\n", "alice", NULL);
 }
 
+/* --- tgotp_users_check_text, tgotp_users_set ----------------------------- */
+
+static char dir[64], path[96];
+
+static void write_file(const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* tgotp_users_set keeps to the module's rule: the file must be root's. */
+static bool root_or_skip(const char *name)
+{
+	if (geteuid() == 0)
+		return true;
+	printf("SKIP: %s: the users file must be root's\n", name);
+	skip();
+	return false;
+}
+
+static char *read_back(void)
+{
+	static char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void check_reports_lines(void **state)
+{
+	(void)state;
+	nlines = nerr = 0;
+	assert_int_equal(tgotp_users_check_text("F",
+						"# c\nalice +442079460958\n\nbob\ncarol 12\n"
+						"alice +14155550101\n",
+						"", &test_log),
+			 2);
+	assert_true(log_contains("F:4: not a \"user +E164\" line"));
+	assert_true(log_contains("F:5: user carol: the phone number is not valid E.164"));
+	assert_true(log_contains("F:6: user alice: also on line 2"));
+	assert_false(log_contains("12")); /* never the number */
+	nlines = nerr = 0;
+	assert_int_equal(tgotp_users_check_text("F", "", "", &test_log), 0);
+	assert_int_equal(nerr, 0);
+}
+
+static void set_replaces_and_appends(void **state)
+{
+	struct stat st;
+
+	(void)state;
+	if (!root_or_skip("set_replaces_and_appends"))
+		return;
+	write_file("# map\nalice +441\n\nbob +1 415 555 0101\nalice +442\n# end", 0640);
+	assert_int_equal(chown(path, 0, 4), 0);
+	assert_int_equal(tgotp_users_set(path, "alice", "+442079460958", &test_log), 0);
+	assert_string_equal(read_back(),
+			    "# map\nalice +442079460958\n\nbob +1 415 555 0101\n# end");
+	assert_int_equal(tgotp_users_set(path, "carol", "+14155550199", &test_log), 0);
+	assert_string_equal(read_back(), "# map\nalice +442079460958\n\nbob +1 415 555 0101\n# "
+					 "end\ncarol +14155550199\n");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(st.st_gid, 4);
+}
+
+static void set_new_file_and_refusals(void **state)
+{
+	struct stat st;
+
+	(void)state;
+	if (!root_or_skip("set_new_file_and_refusals"))
+		return;
+	unlink(path);
+	assert_int_equal(tgotp_users_set(path, "dave", "+442079460958", &test_log), 0);
+	assert_string_equal(read_back(), "dave +442079460958\n");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	/* an unsafe file is left alone, as the module would refuse it */
+	write_file("x +442079460958\n", 0666);
+	assert_int_equal(tgotp_users_set(path, "dave", "+442079460958", &test_log), -1);
+	assert_string_equal(read_back(), "x +442079460958\n");
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(tgotp_users_set(path, "two words", "+442079460958", &test_log), -1);
+	assert_int_equal(tgotp_users_set(path, "#x", "+442079460958", &test_log), -1);
+	assert_string_equal(read_back(), "x +442079460958\n");
+}
+
+static int make_dir(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/tgotp-users-edit.%d", (int)getpid());
+	snprintf(path, sizeof(path), "%s/users", dir);
+	return mkdir(dir, 0755);
+}
+
+static int remove_dir(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_line_entries),	  cmocka_unit_test(test_parse_line_nothing),
-	    cmocka_unit_test(test_parse_line_malformed),  cmocka_unit_test(test_find_exact),
-	    cmocka_unit_test(test_find_prefix_not_match), cmocka_unit_test(test_find_first_wins),
-	    cmocka_unit_test(test_find_invalid_skipped),  cmocka_unit_test(test_find_default_cc),
+	    cmocka_unit_test(test_parse_line_entries),
+	    cmocka_unit_test(test_parse_line_nothing),
+	    cmocka_unit_test(test_parse_line_malformed),
+	    cmocka_unit_test(test_find_exact),
+	    cmocka_unit_test(test_find_prefix_not_match),
+	    cmocka_unit_test(test_find_first_wins),
+	    cmocka_unit_test(test_find_invalid_skipped),
+	    cmocka_unit_test(test_find_default_cc),
 	    cmocka_unit_test(test_find_line_endings),
+	    cmocka_unit_test(check_reports_lines),
+	    cmocka_unit_test(set_replaces_and_appends),
+	    cmocka_unit_test(set_new_file_and_refusals),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }

@@ -1,6 +1,6 @@
-/* Unit tests: RFC 4515 escaping of the user name for LDAP filters, and the
- * configuration checks the lookup makes before it touches the network
- * (src/ldap.c). The lookups against a real directory are in
+/* Unit tests of src/ldapdir.c: RFC 4515 escaping of the user name for LDAP
+ * filters, and the configuration checks the lookup makes before it touches
+ * the network. The lookups against a real directory are in
  * tests/integration/test_ldap.c. */
 #include <setjmp.h>
 #include <stdarg.h>
