@@ -46,13 +46,15 @@ MODULE := $(BUILD)/pam_tgotp.so
 CLI_SRCS := $(wildcard tgotp/*.c)
 CLI      := $(BUILD)/tgotp
 
+# Unit and integration tests build into directories of their own, as their
+# sources sit: tests/unit/test_X.c -> $(BUILD)/tests/unit/test_X.
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
-UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_BINS  := $(UNIT_SRCS:tests/%.c=$(BUILD)/tests/%)
 INTEG_SRCS := $(wildcard tests/integration/test_*.c)
-INTEG_BINS := $(INTEG_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
+INTEG_BINS := $(INTEG_SRCS:tests/%.c=$(BUILD)/tests/%)
 HARNESS    := tests/integration/harness.c tests/integration/harness.h tests/lock_holder.h
-TEST_BINS  := $(UNIT_BINS) $(INTEG_BINS) $(BUILD)/tests/test_exports $(BUILD)/tools/tgotp-login \
-              $(BUILD)/tests/print_config_keys
+LOGIN      := $(BUILD)/tools/tgotp-login
+TEST_BINS  := $(UNIT_BINS) $(INTEG_BINS) $(LOGIN) $(BUILD)/tests/print_config_keys
 TEST_LIBS  := $(LIB) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka) -ldl
 
 export TGOTP_KEEP_GOING
@@ -85,17 +87,18 @@ $(CLI): $(CLI_SRCS) tgotp/tgotp.h $(HDRS) $(LIB)
 	$(CC) $(ALL_CFLAGS) -fPIE -pie -Wl,-z,relro,-z,now -o $@ $(CLI_SRCS) $(LIB) $(PKG_LIBS) \
 	      $(SAN) $(LDFLAGS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/lock_holder.h $(LIB)
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/lock_holder.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(TEST_LIBS)
 
-$(BUILD)/tests/test_exports: tests/test_exports.c $(MODULE)
+# The built module alone, dlopen'ed: no harness, no library.
+$(BUILD)/tests/integration/test_exports: tests/integration/test_exports.c $(MODULE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -ldl
 
 # Integration tests: real libpam and the built module; -Wno-override-init
 # for their designated-initialiser defaults.
-$(BUILD)/tests/test_%: tests/integration/test_%.c $(HARNESS) $(LIB) $(MODULE)
+$(BUILD)/tests/integration/%: tests/integration/%.c $(HARNESS) $(LIB) $(MODULE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-override-init -Isrc -o $@ $< tests/integration/harness.c \
 	      $(TEST_LIBS) -lpam -rdynamic
@@ -105,7 +108,8 @@ $(BUILD)/tests/print_config_keys: tests/man/print_config_keys.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIB) $(PKG_LIBS)
 
-$(BUILD)/tools/tgotp-login: tests/tools/tgotp-login.c
+# The demo's login program (scripts/demo.sh; tests/system/test_login.sh too).
+$(LOGIN): scripts/tgotp-login.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(PKG_LIBS) -lpam_misc -rdynamic
 
@@ -138,11 +142,11 @@ man-check: $(BUILD)/tests/print_config_keys
 
 # deps first, then a fresh make: the pkg-config flags are read at start-up.
 demo: deps
-	$(MAKE) all $(BUILD)/tools/tgotp-login
-	tests/demo.sh
+	$(MAKE) all $(LOGIN)
+	scripts/demo.sh
 
 deps:
-	tests/install-deps.sh
+	scripts/install-deps.sh
 
 install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(SYSCONFDIR)/security
@@ -155,13 +159,15 @@ install: all
 	test -e $(DESTDIR)$(SYSCONFDIR)/security/pam_tgotp.conf || \
 	    install -m 0600 conf/pam_tgotp.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_tgotp.conf
 
+# Every C file of the tree.
+FORMAT_FILES := $(wildcard pam_tgotp.c src/*.[ch] tgotp/*.[ch] scripts/*.[ch] tests/*.[ch] \
+                  tests/*/*.[ch])
+
 format:
-	clang-format -i pam_tgotp.c src/*.c src/*.h tgotp/*.c tgotp/*.h tests/*.c tests/*/*.c \
-	    tests/*/*.h
+	clang-format -i $(FORMAT_FILES)
 
 format-check:
-	clang-format --dry-run -Werror pam_tgotp.c src/*.c src/*.h tgotp/*.c tgotp/*.h tests/*.c \
-	    tests/*/*.c tests/*/*.h
+	clang-format --dry-run -Werror $(FORMAT_FILES)
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(FUZZ_BUILD) pam_tgotp.so

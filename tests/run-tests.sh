@@ -15,7 +15,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$top" && cd "$build" && pwd)
 out="$build/test-output/$mode"
 certs="$build/certs"
-mkdir -p "$out"
+mkdir -p "$out/unit" "$out/integration"
 
 [ -f "$certs/ca.pem" ] || "$top/tests/certs/gen-certs.sh" "$certs" || exit 2
 
@@ -94,16 +94,19 @@ run() { # seconds, name, command...
 	done < <(grep '^SKIP:' "$log")
 	if [ "$rc" = 77 ] && [ "$bad" = 0 ]; then return; fi
 	passed=$((passed + ok)) failed=$((failed + bad))
-	printf '%-4s %-24s %3d passed, %d failed in %d s\n' "$([ "$bad" = 0 ] && echo ok || echo FAIL)" \
+	printf '%-4s %-28s %3d passed, %d failed in %d s\n' "$([ "$bad" = 0 ] && echo ok || echo FAIL)" \
 		"$name" "$ok" "$bad" $((SECONDS - start))
 	[ "$bad" = 0 ] || grep -hE '^\[  (FAILED|ERROR)  \]|^FAIL|ERROR SUMMARY|SUMMARY:|^==.*(lost|Invalid)' \
 		"$log" "$log.stderr" | head -20 | sed 's/^/     /'
 }
 
-for t in "$build"/tests/test_*; do
-	case $(basename "$t") in
-	test_exports) run "$limit" test_exports "$t" "$build/pam_tgotp.so" ;;
-	*) run "$limit" "$(basename "$t")" "$t" ;;
+# Unit tests first, then integration tests: each kind has its own build
+# directory (Makefile), named in the results as unit/test_X, integration/test_X.
+for t in "$build"/tests/unit/test_* "$build"/tests/integration/test_*; do
+	name=$(basename "$(dirname "$t")")/$(basename "$t")
+	case $name in
+	integration/test_exports) run "$limit" "$name" "$t" "$build/pam_tgotp.so" ;;
+	*) run "$limit" "$name" "$t" ;;
 	esac
 done
 

@@ -37,12 +37,12 @@ for page in "${pages[@]}"; do
 	if command -v mandoc >/dev/null; then
 		lint "$name: mandoc -T lint -W warning" mandoc -T lint -W warning "$page"
 	else
-		fail "$name: mandoc is not installed (tests/install-deps.sh)"
+		fail "$name: mandoc is not installed (scripts/install-deps.sh)"
 	fi
 	if command -v groff >/dev/null; then
 		lint "$name: groff -ww -z -mdoc" groff -ww -z -mdoc "$page"
 	else
-		fail "$name: groff is not installed (tests/install-deps.sh)"
+		fail "$name: groff is not installed (scripts/install-deps.sh)"
 	fi
 done
 

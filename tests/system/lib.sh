@@ -84,7 +84,7 @@ sys_begin() {
 	[ "$(id -u)" = 0 ] || skip "needs root (test users, a private mount namespace); CI runs it as root"
 	for p in unshare mount umount useradd userdel chpasswd setpriv python3 logger "$@"; do
 		command -v "$p" >/dev/null 2>&1 ||
-			skip "$p is not installed (tests/install-deps.sh installs what these tests need)"
+			skip "$p is not installed (scripts/install-deps.sh installs what these tests need)"
 	done
 	if [ "${TGOTP_SYS_NS:-}" != 1 ]; then
 		err=$(unshare -m --propagation private true 2>&1) ||
