@@ -140,13 +140,15 @@ check-valgrind: tests
 man-check: $(BUILD)/tests/print_config_keys
 	tests/man/test_manpages.sh $(BUILD)
 
-# deps first, then a fresh make: the pkg-config flags are read at start-up.
-demo: deps
+# What the demo needs first (scripts/install-deps.sh demo: no test tools),
+# then a fresh make: the pkg-config flags are read at start-up.
+demo:
+	scripts/install-deps.sh demo
 	$(MAKE) all $(LOGIN)
 	scripts/demo.sh
 
 deps:
-	scripts/install-deps.sh
+	scripts/install-deps.sh test
 
 install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(SYSCONFDIR)/security
@@ -159,7 +161,8 @@ install: all
 	test -e $(DESTDIR)$(SYSCONFDIR)/security/pam_tgotp.conf || \
 	    install -m 0600 conf/pam_tgotp.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_tgotp.conf
 
-# Every C file of the tree.
+# Every C file of the tree (Debian 12's clang-format 14, as
+# scripts/install-deps.sh installs it).
 FORMAT_FILES := $(wildcard pam_tgotp.c src/*.[ch] tgotp/*.[ch] scripts/*.[ch] tests/*.[ch] \
                   tests/*/*.[ch])
 

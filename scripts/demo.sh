@@ -2,8 +2,9 @@
 # make demo: a real PAM login (libpam, the built module, TLS) for user "demo".
 #   against the bundled mock Gateway:   make demo
 #   against the real Telegram Gateway:  make demo TOKEN_FILE=/path/to/token PHONE=+4420...
-# Nothing outside a temporary directory is touched: the PAM service file is
-# read from there through pam_start_confdir.
+# Nothing outside a temporary directory is touched (but the test CA in
+# build/certs): the PAM service file is read from there through
+# pam_start_confdir, and the module keeps its rate limits there (state_dir).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build="$top/build"
@@ -48,6 +49,7 @@ api_url = "$api_url"
 ca_file = "$ca_file"
 token_file = "$dir/token"
 users_file = "$dir/users"
+state_dir = "$dir/state"
 user demo { phone = "$phone" }
 CONF
 chmod 0600 "$dir/pam_tgotp.conf"

@@ -1,18 +1,36 @@
 #!/usr/bin/env bash
-# Installs what building, testing and the demo need on Debian/Ubuntu.
+# Installs what one use of the tree needs on Debian/Ubuntu:
+#   scripts/install-deps.sh [build|demo|test]
+#     build  the compiler, pkg-config and the -dev libraries (make)
+#     demo   build, and python3 and openssl for the mock Gateway (make demo)
+#     test   everything make check and CI use: the test tools, valgrind,
+#            clang, clang-format, sshd, sudo, slapd, ... (the default)
 # As root it runs apt-get; otherwise it says what to run. Quiet when all is there.
 set -euo pipefail
-pkgs=(
+profile=${1:-test}
+build=(
 	make gcc pkg-config
 	libpam0g-dev libcurl4-openssl-dev libcjson-dev libconfuse-dev libldap-dev
-	libcmocka-dev libpam-modules
-	python3 openssl ca-certificates valgrind
-	clang libclang-rt-14-dev
+)
+# libpam-modules: pam_deny.so of the demo's service file.
+demo=(python3 openssl ca-certificates libpam-modules)
+test=(
+	libcmocka-dev valgrind
+	clang libclang-rt-14-dev clang-format
 	openssh-server openssh-client sudo login passwd util-linux libpam-oath oathtool
 	pkexec polkitd dbus-daemon
 	slapd ldap-utils
 	mandoc groff-base
 )
+case $profile in
+build) pkgs=("${build[@]}") ;;
+demo) pkgs=("${build[@]}" "${demo[@]}") ;;
+test) pkgs=("${build[@]}" "${demo[@]}" "${test[@]}") ;;
+*)
+	echo "usage: $0 [build|demo|test]" >&2
+	exit 2
+	;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
