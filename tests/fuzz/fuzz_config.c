@@ -1,6 +1,6 @@
 /* libFuzzer target: the configuration file parser (libconfuse underneath).
  * The input is the file's contents, not NUL-terminated. What parses must
- * satisfy the contract's ranges and checks; what does not must free all. */
+ * satisfy the ranges and checks of pam_tgotp.conf(5); what does not must free all. */
 #include <string.h>
 #include <strings.h>
 

@@ -1,5 +1,5 @@
-/* Every row of the contract's results table, through real libpam, against
- * the mock Gateway over TLS. */
+/* Every row of README's results table ("What the module returns"), through
+ * real libpam, against the mock Gateway over TLS. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -24,7 +24,7 @@
 
 #define LOGIN H_LOGIN
 
-/* The contract's 2 s deadline plus a login's own work: about 2.01 s
+/* The state lock's 2 s deadline (README) plus a login's own work: about 2.01 s
  * measured plain and under ASan, 2.12 s under valgrind. */
 #define BUSY_BOUND 3.0
 

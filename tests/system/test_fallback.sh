@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The contract's fallback stanza (conf/pam.d/fallback-oath) with a real second
+# The shipped fallback stanza (conf/pam.d/fallback-oath) with a real second
 # module, pam_oath (libpam-oath), TOTP codes from oathtool, through real sudo:
 # conf/pam.d/sudo with its module line replaced by "@include fallback-oath", as
 # the file documents. pam_oath is reached when Telegram cannot be used (not

@@ -28,7 +28,7 @@ check "sudo: logged for tgotptest1 under service sudo" \
 check "sudo: the module logged outcome=success" logged 'outcome=success result=PAM_SUCCESS'
 # sudo 1.8 and 1.9 call pam_authenticate with PAM_SILENT (from 1.9.16 by
 # default: "Defaults !pam_silent" turns it off), and the module honours it
-# for informational text (the contract): the masked number is not shown.
+# for informational text (README, sudo): the masked number is not shown.
 case $SUDO_VERSION in
 1.8.* | 1.9.*)
 	check "sudo $SUDO_VERSION: the masked number is not shown (sudo passes PAM_SILENT)" \

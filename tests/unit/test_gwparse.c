@@ -147,7 +147,7 @@ static void test_errors_classified(void **state)
 
 static void test_classify_error(void **state)
 {
-	/* Any FLOOD_WAIT_* is throttling (contract): never the failmode path.
+	/* Any FLOOD_WAIT_* is throttling (README's results table): never the failmode path.
 	 * A malformed wait counts as none, a huge one as a day. */
 	static const struct {
 		const char *error;
