@@ -45,6 +45,10 @@ valgrind)
 		--track-fds=no --suppressions="$top/tests/valgrind.supp") ;;
 *) wrap=() ;;
 esac
+# How much slower than plain a flavour runs: tests that bound a time (a lock's
+# deadline, an LDAP timeout) widen their margin, never the deadline itself.
+case $mode in plain) scale=1 ;; asan) scale=2 ;; *) scale=4 ;; esac
+export TGOTP_TIME_SCALE=${TGOTP_TIME_SCALE:-$scale}
 
 # Seconds a program may take before it counts as hung: 5 to 6 times the
 # slowest one measured on two shared cores (test_pam: plain 21 s, asan 26 s,

@@ -655,3 +655,11 @@ void h_assert_outcome(const char *outcome, const char *file, int line)
 	fprintf(stderr, "%s:%d: no log line with %s; log:\n%s", file, line, needle, h_log());
 	fail();
 }
+
+double h_time_scale(void)
+{
+	const char *e = getenv("TGOTP_TIME_SCALE");
+	double v = e ? strtod(e, NULL) : 1.0;
+
+	return v >= 1.0 && v <= 20.0 ? v : 1.0;
+}

@@ -50,6 +50,10 @@ struct h_stats {
 #define H_LOGIN(...) ((struct h_login){.user = "alice", .rhost = "192.0.2.7", __VA_ARGS__})
 
 /* Per-process set-up from TGOTP_MOCK_PORTS, TGOTP_CERTS, TGOTP_MODULE. */
+/* TGOTP_TIME_SCALE (tests/run-tests.sh: 1 plain, 2 ASan, 4 valgrind): how
+ * much a time bound's margin over a deadline widens in a slow flavour. */
+double h_time_scale(void);
+
 void h_init(void);
 void h_cleanup(void);
 
