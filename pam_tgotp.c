@@ -4,6 +4,7 @@
  * This file holds the PAM entry points and the walk through a login; the
  * parts live in src/ and know nothing about PAM. The return values follow
  * the results table in README.md ("What the module returns"). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,9 @@
 #include "src/config.h"
 #include "src/fileio.h"
 #include "src/gateway.h"
+#include "src/message.h"
 #include "src/modargs.h"
+#include "src/netaddr.h"
 #include "src/nss.h"
 #include "src/payload.h"
 #include "src/phone.h"
@@ -51,6 +54,9 @@ enum outcome {
 	OUT_UNMAPPED_IGNORE,
 	OUT_UNMAPPED_FALLBACK,
 	OUT_NOT_IN_GROUPS,
+	OUT_EXEMPT_GROUP,
+	OUT_TRUSTED_NETWORK,
+	OUT_NO_RUSER,
 	OUT_RATE_LIMITED,
 	OUT_GATEWAY_UNAVAILABLE,
 	OUT_DIRECTORY_UNAVAILABLE,
@@ -74,35 +80,43 @@ enum outcome {
  * by_failmode()). */
 #define BY_FAILMODE (-1)
 
-#define FAILED	      "Telegram verification failed."
-#define NOT_AVAILABLE "Telegram verification is not available."
+/* Which of the messages (struct tgotp_messages) the user is told; NONE: no
+ * message (offset 0 is the section's enabled flag, never a text). */
+#define NONE	      0
+#define FAILED	      offsetof(struct tgotp_messages, failed)
+#define NOT_AVAILABLE offsetof(struct tgotp_messages, unavailable)
 
 /* The contract's results table, one row per outcome. */
 static const struct {
 	const char *name; /* the outcome= word of the log line */
 	int rc;		  /* what the module returns, or BY_FAILMODE */
 	int prio;	  /* of the log line */
-	const char *msg;  /* told the user (PAM_ERROR_MSG), NULL for nothing */
+	size_t msg;	  /* told the user (PAM_ERROR_MSG): FAILED, NOT_AVAILABLE or NONE */
 } outcomes[] = {
-    [OUT_SUCCESS] = {"success", PAM_SUCCESS, LOG_INFO, NULL},
-    [OUT_GRACE] = {"grace", PAM_SUCCESS, LOG_INFO, NULL},
+    [OUT_SUCCESS] = {"success", PAM_SUCCESS, LOG_INFO, NONE},
+    [OUT_GRACE] = {"grace", PAM_SUCCESS, LOG_INFO, NONE},
     [OUT_WRONG_CODE] = {"wrong_code", PAM_MAXTRIES, LOG_NOTICE, FAILED},
     [OUT_GW_MAX_ATTEMPTS] = {"code_max_attempts_exceeded", PAM_MAXTRIES, LOG_NOTICE, FAILED},
-    [OUT_EXPIRED] = {"expired", PAM_AUTH_ERR, LOG_NOTICE, NULL},
+    [OUT_EXPIRED] = {"expired", PAM_AUTH_ERR, LOG_NOTICE, NONE},
     [OUT_GW_EXPIRED] = {"expired", PAM_AUTH_ERR, LOG_NOTICE, FAILED},
     [OUT_GW_NO_STATUS] = {"none", PAM_AUTH_ERR, LOG_NOTICE, FAILED},
     [OUT_GW_UNKNOWN_STATUS] = {"unknown", PAM_AUTH_ERR, LOG_NOTICE, FAILED},
-    [OUT_EMPTY_ANSWER] = {"empty_answer", PAM_AUTH_ERR, LOG_NOTICE, NULL},
-    [OUT_CONVERSATION_FAILED] = {"conversation_failed", PAM_AUTH_ERR, LOG_NOTICE, NULL},
-    [OUT_PASSWORD_FAILED] = {"password_failed", PAM_AUTH_ERR, LOG_NOTICE, NULL},
-    [OUT_DENIED_BY_SSHD] = {"denied_by_sshd", PAM_AUTH_ERR, LOG_NOTICE, NULL},
-    [OUT_INVALID_USER_NAME] = {"invalid_user_name", PAM_AUTH_ERR, LOG_NOTICE, NULL},
+    [OUT_EMPTY_ANSWER] = {"empty_answer", PAM_AUTH_ERR, LOG_NOTICE, NONE},
+    [OUT_CONVERSATION_FAILED] = {"conversation_failed", PAM_AUTH_ERR, LOG_NOTICE, NONE},
+    [OUT_PASSWORD_FAILED] = {"password_failed", PAM_AUTH_ERR, LOG_NOTICE, NONE},
+    [OUT_DENIED_BY_SSHD] = {"denied_by_sshd", PAM_AUTH_ERR, LOG_NOTICE, NONE},
+    [OUT_INVALID_USER_NAME] = {"invalid_user_name", PAM_AUTH_ERR, LOG_NOTICE, NONE},
     [OUT_UNMAPPED_DENY] = {"unmapped", PAM_AUTH_ERR, LOG_NOTICE, FAILED},
-    [OUT_UNMAPPED_IGNORE] = {"unmapped", PAM_IGNORE, LOG_INFO, NULL},
-    [OUT_UNMAPPED_FALLBACK] = {"unmapped", PAM_AUTHINFO_UNAVAIL, LOG_NOTICE, NULL},
-    [OUT_NOT_IN_GROUPS] = {"not_in_groups", PAM_IGNORE, LOG_INFO, NULL},
+    [OUT_UNMAPPED_IGNORE] = {"unmapped", PAM_IGNORE, LOG_INFO, NONE},
+    [OUT_UNMAPPED_FALLBACK] = {"unmapped", PAM_AUTHINFO_UNAVAIL, LOG_NOTICE, NONE},
+    [OUT_NOT_IN_GROUPS] = {"not_in_groups", PAM_IGNORE, LOG_INFO, NONE},
+    [OUT_EXEMPT_GROUP] = {"exempt_group", PAM_IGNORE, LOG_INFO, NONE},
+    [OUT_TRUSTED_NETWORK] = {"trusted_network", PAM_IGNORE, LOG_INFO, NONE},
+    /* SECURITY: user_source = ruser and nobody to ask (sshd sets no
+     * PAM_RUSER): never fall back to asking the target user. */
+    [OUT_NO_RUSER] = {"no_ruser", PAM_AUTH_ERR, LOG_NOTICE, NONE},
     /* take_slots() tells the user how long to wait */
-    [OUT_RATE_LIMITED] = {"rate_limited", PAM_MAXTRIES, LOG_NOTICE, NULL},
+    [OUT_RATE_LIMITED] = {"rate_limited", PAM_MAXTRIES, LOG_NOTICE, NONE},
     /* nobody answered */
     [OUT_GATEWAY_UNAVAILABLE] = {"gateway_unavailable", BY_FAILMODE, LOG_NOTICE, NOT_AVAILABLE},
     [OUT_DIRECTORY_UNAVAILABLE] = {"directory_unavailable", BY_FAILMODE, LOG_NOTICE, NOT_AVAILABLE},
@@ -119,18 +133,20 @@ static const struct {
     [OUT_FLOOD_WAIT] = {"flood_wait", PAM_AUTHINFO_UNAVAIL, LOG_NOTICE, NOT_AVAILABLE},
     [OUT_DAILY_BUDGET] = {"daily_budget", PAM_AUTHINFO_UNAVAIL, LOG_NOTICE, NOT_AVAILABLE},
     /* the administrator's to fix */
-    [OUT_BAD_ARGUMENT] = {"bad_argument", PAM_SERVICE_ERR, LOG_NOTICE, NULL},
-    [OUT_CONFIG_ERROR] = {"config_error", PAM_SERVICE_ERR, LOG_NOTICE, NULL},
-    [OUT_STATE_ERROR] = {"state_error", PAM_SERVICE_ERR, LOG_NOTICE, NULL},
-    [OUT_TOKEN_UNREADABLE] = {"token_unreadable", PAM_SERVICE_ERR, LOG_NOTICE, NULL},
-    [OUT_CLIENT_SETUP_FAILED] = {"client_setup_failed", PAM_SERVICE_ERR, LOG_NOTICE, NULL},
+    [OUT_BAD_ARGUMENT] = {"bad_argument", PAM_SERVICE_ERR, LOG_NOTICE, NONE},
+    [OUT_CONFIG_ERROR] = {"config_error", PAM_SERVICE_ERR, LOG_NOTICE, NONE},
+    [OUT_STATE_ERROR] = {"state_error", PAM_SERVICE_ERR, LOG_NOTICE, NONE},
+    [OUT_TOKEN_UNREADABLE] = {"token_unreadable", PAM_SERVICE_ERR, LOG_NOTICE, NONE},
+    [OUT_CLIENT_SETUP_FAILED] = {"client_setup_failed", PAM_SERVICE_ERR, LOG_NOTICE, NONE},
 };
 
 struct login {
 	pam_handle_t *pamh;
 	int flags;
-	const char *user, *service, *rhost;
-	const char *given_user;		       /* as PAM had it, when NSS named it otherwise */
+	const char *user;   /* the person asked for the code: PAM_USER or PAM_RUSER */
+	const char *target; /* PAM_USER under user_source = ruser, else NULL */
+	const char *service, *rhost;
+	const char *given_user;		       /* user as PAM had it, when NSS named it otherwise */
 	char account[TGOTP_USER_NAME_MAX + 1]; /* NSS's own name of the user */
 	struct tgotp_config cfg;
 	struct tgotp_log log;
@@ -167,11 +183,24 @@ static int parse_args(struct login *l, int argc, const char **argv, const char *
 	return 0;
 }
 
-static void say(struct login *l, int style, const char *msg)
+/* The message at offset msg of the configured messages, expanded. */
+static const char *message(const struct login *l, size_t msg, const struct tgotp_message_vars *v,
+			   char out[TGOTP_MESSAGE_OUT_MAX])
 {
+	static const struct tgotp_message_vars none = {NULL, 0, 0};
+
+	return tgotp_message_expand(
+	    *(char *const *)(const void *)((const char *)&l->cfg.messages + msg), v ? v : &none,
+	    out, TGOTP_MESSAGE_OUT_MAX);
+}
+
+static void say(struct login *l, int style, size_t msg, const struct tgotp_message_vars *v)
+{
+	char text[TGOTP_MESSAGE_OUT_MAX];
+
 	if (style == PAM_TEXT_INFO && (l->flags & PAM_SILENT))
 		return;
-	pam_prompt(l->pamh, style, NULL, "%s", msg);
+	pam_prompt(l->pamh, style, NULL, "%s", message(l, msg, v, text));
 }
 
 static const char *result_name(int rc)
@@ -220,10 +249,11 @@ static int finish(struct login *l, enum outcome o)
 {
 	char cost[64] = "", user[TGOTP_LOG_FIELD_MAX], service[TGOTP_LOG_FIELD_MAX];
 	char rhost[TGOTP_LOG_FIELD_MAX], given[TGOTP_LOG_FIELD_MAX + 16] = "";
+	char target[TGOTP_LOG_FIELD_MAX], ruser[TGOTP_LOG_FIELD_MAX + 8] = "";
 	int rc = outcomes[o].rc, prio = outcomes[o].prio;
 
-	if (outcomes[o].msg)
-		say(l, PAM_ERROR_MSG, outcomes[o].msg);
+	if (outcomes[o].msg != NONE)
+		say(l, PAM_ERROR_MSG, outcomes[o].msg, NULL);
 	if (rc == BY_FAILMODE && (rc = by_failmode(l)) == PAM_SUCCESS)
 		prio = LOG_WARNING; /* failmode = safe let the user in without a code */
 	if (l->last.has_cost)
@@ -231,16 +261,23 @@ static int finish(struct login *l, enum outcome o)
 	if (l->last.has_balance)
 		snprintf(cost + strlen(cost), sizeof(cost) - strlen(cost),
 			 " remaining_balance=%.4f", l->last.remaining_balance);
+	/* Under user_source = ruser: user= is still the account (PAM_USER),
+	 * ruser= the person asked, given_ruser= how PAM named them. */
+	if (l->target) {
+		strcpy(ruser, " ruser=");
+		tgotp_log_field(l->user, ruser + strlen(ruser), sizeof(ruser) - strlen(ruser));
+	}
 	if (l->given_user) {
-		strcpy(given, " given_user=");
+		strcpy(given, l->target ? " given_ruser=" : " given_user=");
 		tgotp_log_field(l->given_user, given + strlen(given),
 				sizeof(given) - strlen(given));
 	}
 	tgotp_log(&l->log, prio,
-		  "user=%s%s service=%s rhost=%s phone=%s request_id=%s outcome=%s "
+		  "user=%s%s%s service=%s rhost=%s phone=%s request_id=%s outcome=%s "
 		  "result=%s%s",
-		  tgotp_log_field(l->user, user, sizeof(user)), given,
-		  tgotp_log_field(l->service, service, sizeof(service)),
+		  l->target ? tgotp_log_field(l->target, target, sizeof(target))
+			    : tgotp_log_field(l->user, user, sizeof(user)),
+		  ruser, given, tgotp_log_field(l->service, service, sizeof(service)),
 		  tgotp_log_field(l->rhost, rhost, sizeof(rhost)), l->masked[0] ? l->masked : "-",
 		  l->request_id[0] ? l->request_id : "-", outcomes[o].name, result_name(rc), cost);
 	return rc;
@@ -322,7 +359,7 @@ static void fill_payload(struct login *l, char out[TGOTP_PAYLOAD_MAX + 1])
 	if (gethostname(host, sizeof(host) - 1) == 0)
 		host[strcspn(host, ".")] = '\0';
 	v.service = l->service;
-	v.user = l->user;
+	v.user = l->target ? l->target : l->user; /* the account the code opens */
 	v.host = host;
 	v.rhost = l->rhost;
 	tgotp_payload_expand(l->cfg.payload, &v, out);
@@ -371,12 +408,12 @@ static enum outcome send_code(struct login *l)
 /* Asks for the code (filled for TGOTP_ANSWER_CODE). */
 static enum tgotp_answer read_answer(struct login *l, char code[TGOTP_ANSWER_MAX])
 {
-	char *resp = NULL;
+	char *resp = NULL, prompt[TGOTP_MESSAGE_OUT_MAX];
 	enum tgotp_answer a = TGOTP_ANSWER_NO_REPLY;
 
 	code[0] = '\0';
-	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", l->cfg.prompt) == PAM_SUCCESS &&
-	    resp)
+	message(l, offsetof(struct tgotp_messages, prompt), NULL, prompt);
+	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", prompt) == PAM_SUCCESS && resp)
 		a = tgotp_answer_classify(resp, l->cfg.code_length, code);
 	tgotp_strfreezero(resp);
 	return a;
@@ -440,7 +477,8 @@ static enum outcome try_answer(struct login *l, enum tgotp_answer a, const char 
 /* Asks for the code up to max_tries times. */
 static enum outcome verify_code(struct login *l)
 {
-	char code[TGOTP_ANSWER_MAX], msg[64];
+	char code[TGOTP_ANSWER_MAX];
+	struct tgotp_message_vars v = {NULL, 0, 0};
 	long tries;
 	enum outcome o;
 
@@ -451,9 +489,8 @@ static enum outcome verify_code(struct login *l)
 			return o;
 		if (tries >= l->cfg.max_tries)
 			break;
-		snprintf(msg, sizeof(msg), "Wrong code. Tries left: %ld.",
-			 l->cfg.max_tries - tries);
-		say(l, PAM_ERROR_MSG, msg);
+		v.n = l->cfg.max_tries - tries;
+		say(l, PAM_ERROR_MSG, offsetof(struct tgotp_messages, wrong), &v);
 	}
 	return OUT_WRONG_CODE;
 }
@@ -498,6 +535,26 @@ static enum outcome canonicalise_user(struct login *l)
 	}
 }
 
+/* Under user_source = ruser the person asked is PAM_RUSER, the caller of
+ * su or sudo: their number, groups, rate limit and grace. SECURITY: without
+ * a PAM_RUSER (sshd sets none) nobody is asked, never the target user,
+ * whose number would let the caller's accomplice approve. */
+static enum outcome choose_person(struct login *l)
+{
+	const void *item = NULL;
+
+	if (l->cfg.user_source != TGOTP_SOURCE_RUSER)
+		return GO_ON;
+	l->target = l->user;
+	l->user = NULL;
+	if (pam_get_item(l->pamh, PAM_RUSER, &item) != PAM_SUCCESS || !item || !*(const char *)item)
+		return OUT_NO_RUSER;
+	if (!valid_user_name(item))
+		return OUT_INVALID_USER_NAME;
+	l->user = item;
+	return GO_ON;
+}
+
 /* Everything before a code is sent. */
 static enum outcome prepare(struct login *l, int argc, const char **argv)
 {
@@ -519,12 +576,19 @@ static enum outcome prepare(struct login *l, int argc, const char **argv)
 		return OUT_CONFIG_ERROR;
 	if (failed_password(l->pamh))
 		return OUT_PASSWORD_FAILED;
-	if ((o = canonicalise_user(l)) != GO_ON)
+	/* SECURITY: a literal address only; sshd's UseDNS would let whoever
+	 * runs the client's reverse zone name it after a trusted address. */
+	if (tgotp_addr_in_networks(l->rhost, l->cfg.trusted_networks, l->cfg.ntrusted_networks))
+		return OUT_TRUSTED_NETWORK;
+	if ((o = choose_person(l)) != GO_ON || (o = canonicalise_user(l)) != GO_ON)
 		return o;
 	/* When NSS cannot tell, the user is asked for a code. */
 	if (l->cfg.ngroups > 0 &&
 	    tgotp_user_in_groups(l->user, l->cfg.groups, l->cfg.ngroups, &l->log) == 0)
 		return OUT_NOT_IN_GROUPS;
+	if (l->cfg.nexempt_groups > 0 &&
+	    tgotp_user_exempt(l->user, l->cfg.exempt_groups, l->cfg.nexempt_groups, &l->log))
+		return OUT_EXEMPT_GROUP;
 	return resolve_phone(l);
 }
 
@@ -557,7 +621,7 @@ static enum outcome take_slots(struct login *l)
 {
 	time_t now = time(NULL), until;
 	long retry;
-	char msg[128];
+	struct tgotp_message_vars mv = {NULL, 0, 0};
 	enum tgotp_verdict v;
 
 	v = tgotp_state_flood_check(l->state, now, &until);
@@ -567,10 +631,8 @@ static enum outcome take_slots(struct login *l)
 		v = tgotp_state_rate_take(l->state, l->user, l->cfg.rate_limit, l->cfg.rate_window,
 					  now, &retry);
 	if (v == TGOTP_STATE_LIMITED) {
-		snprintf(msg, sizeof(msg),
-			 "Too many Telegram codes were requested. Try again in %ld minute%s.",
-			 (retry + 59) / 60, (retry + 59) / 60 == 1 ? "" : "s");
-		say(l, PAM_ERROR_MSG, msg);
+		mv.m = (retry + 59) / 60;
+		say(l, PAM_ERROR_MSG, offsetof(struct tgotp_messages, rate_limited), &mv);
 		return OUT_RATE_LIMITED;
 	}
 	if (v == TGOTP_STATE_OK) {
@@ -628,9 +690,8 @@ TGOTP_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, co
 	if (o == GO_ON)
 		o = send_code(&l);
 	if (o == GO_ON) {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "A Telegram code was sent to %s.", l.masked);
-		say(&l, PAM_TEXT_INFO, msg);
+		struct tgotp_message_vars v = {l.masked, 0, 0};
+		say(&l, PAM_TEXT_INFO, offsetof(struct tgotp_messages, sent), &v);
 		o = verify_code(&l);
 	}
 	rc = finish(&l, o);

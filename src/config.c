@@ -248,6 +248,20 @@ static int copy_titled(cfg_t *cfg, const struct tgotp_config_key *k, void *base,
 	return 0;
 }
 
+/* An absent section's keys get their defaults (enabled stays false): a
+ * section of settings with defaults (messages) is usable without one. */
+static int copy_defaults(cfg_t *cfg, const struct tgotp_config_key *k, void *f, const char **failed)
+{
+	cfg_t *dflt = cfg_init(cfg_getopt(cfg, k->name)->subopts, CFGF_NONE);
+	int r;
+
+	if (!dflt)
+		return -1;
+	r = copy_keys(dflt, k->keys, k->nkeys, f, failed);
+	cfg_free(dflt);
+	return r;
+}
+
 /* From libconfuse into plain C, key by key; *failed names the key that
  * could not be copied. */
 static int copy_keys(cfg_t *cfg, const struct tgotp_config_key *keys, size_t n, void *base,
@@ -279,8 +293,10 @@ static int copy_keys(cfg_t *cfg, const struct tgotp_config_key *keys, size_t n, 
 			r = copy_list(cfg, k, base);
 			break;
 		case TGOTP_KEY_SECTION:
-			if (cfg_size(cfg, k->name) == 0)
+			if (cfg_size(cfg, k->name) == 0) {
+				r = copy_defaults(cfg, k, f, failed);
 				break;
+			}
 			*(bool *)f = true; /* enabled */
 			r = copy_keys(cfg_getnsec(cfg, k->name, 0), k->keys, k->nkeys, f, failed);
 			break;
@@ -318,6 +334,26 @@ static void free_keys(const struct tgotp_config_key *keys, size_t n, void *base)
 			free(*f);
 		}
 	}
+}
+
+/* prompt, a top-level key before messages { } existed, is still read: when
+ * the file sets it (the whole-file check refused setting both), it goes
+ * where the module looks, messages.prompt. */
+static int fold_prompt(cfg_t *cfg, struct tgotp_config *c)
+{
+	size_t n;
+	const struct tgotp_config_key *keys = tgotp_config_keys(&n);
+	const struct tgotp_config_key *k =
+	    tgotp_config_key_at(keys, n, offsetof(struct tgotp_config, prompt));
+	char *p;
+
+	if (!(cfg_getopt(cfg, k->name)->flags & CFGF_MODIFIED))
+		return 0;
+	if (!(p = strdup(c->prompt)))
+		return -1;
+	free(c->messages.prompt);
+	c->messages.prompt = p;
+	return 0;
 }
 
 int tgotp_config_parse(const char *name, const char *text, size_t len, struct tgotp_config *out,
@@ -361,6 +397,10 @@ int tgotp_config_parse(const char *name, const char *text, size_t len, struct tg
 	}
 	if (tgotp_config_check_whole(cfg, out, name, log) < 0)
 		goto out;
+	if (fold_prompt(cfg, out) < 0) {
+		tgotp_log(log, LOG_ERR, "%s: out of memory", name);
+		goto out;
+	}
 	ret = 0;
 out:
 	parse_log = NULL;

@@ -13,6 +13,8 @@
 
 enum tgotp_failmode { TGOTP_FAIL_SECURE, TGOTP_FAIL_SAFE };
 enum tgotp_unmapped { TGOTP_UNMAPPED_DENY, TGOTP_UNMAPPED_IGNORE, TGOTP_UNMAPPED_FALLBACK };
+/* Who is asked for the code: PAM_USER, or PAM_RUSER (su's caller). */
+enum tgotp_user_source { TGOTP_SOURCE_USER, TGOTP_SOURCE_RUSER };
 
 /* A field per key of the key table (config_keys.c), which fills and frees
  * them: a key is one row there and one field here. */
@@ -35,6 +37,19 @@ struct tgotp_ldap_config {
 	long timeout;
 };
 
+/* What the user is told; the % directives each one knows are in its key's
+ * check (config_keys.c), the expander in message.c. */
+struct tgotp_messages {
+	bool enabled; /* a messages { } section is present; first, as in every SECTION */
+	char *sent;   /* %p */
+	char *prompt;
+	char *wrong; /* %n */
+	char *unavailable;
+	char *failed;
+	char *rate_limited; /* %m */
+	char *backup_prompt;
+};
+
 struct tgotp_config {
 	char *api_url;
 	char *token_file;
@@ -53,6 +68,11 @@ struct tgotp_config {
 	char *users_file;
 	char **groups;
 	size_t ngroups;
+	char **exempt_groups;
+	size_t nexempt_groups;
+	char **trusted_networks; /* CIDRs, checked by the parser */
+	size_t ntrusted_networks;
+	enum tgotp_user_source user_source;
 	char *prompt;
 	char *payload;
 	long rate_limit;
@@ -63,6 +83,7 @@ struct tgotp_config {
 	struct tgotp_user_entry *users;
 	size_t nusers;
 	struct tgotp_ldap_config ldap;
+	struct tgotp_messages messages; /* filled with the defaults when absent */
 };
 
 /* Parses text (len bytes, the contents of the file called name) into *out.

@@ -12,6 +12,8 @@
 #include "config_check.h"
 #include "config_keys.h"
 #include "text.h"
+#include "message.h"
+#include "netaddr.h"
 #include "payload.h"
 
 static const char *last_str(cfg_opt_t *opt)
@@ -233,15 +235,52 @@ int tgotp_check_path_or_empty(cfg_t *cfg, cfg_opt_t *opt)
 	return last_str(opt)[0] == '\0' ? 0 : tgotp_check_path(cfg, opt);
 }
 
-int tgotp_check_prompt(cfg_t *cfg, cfg_opt_t *opt)
+static int check_message(cfg_t *cfg, cfg_opt_t *opt, const char *known)
 {
-	const char *v = last_str(opt);
-	size_t n = strlen(v);
+	const char *why = tgotp_message_check(last_str(opt), known);
 
-	if (n > 0 && n <= 200 && tgotp_text_printable(v, n, TGOTP_TEXT_LINE))
+	if (!why)
 		return 0;
-	cfg_error(cfg, "%s must be 1..200 printable characters", cfg_opt_name(opt));
+	cfg_error(cfg, "%s %s", cfg_opt_name(opt), why);
 	return -1;
+}
+
+int tgotp_check_message(cfg_t *cfg, cfg_opt_t *opt)
+{
+	return check_message(cfg, opt, "");
+}
+
+int tgotp_check_message_p(cfg_t *cfg, cfg_opt_t *opt)
+{
+	return check_message(cfg, opt, "p");
+}
+
+int tgotp_check_message_n(cfg_t *cfg, cfg_opt_t *opt)
+{
+	return check_message(cfg, opt, "n");
+}
+
+int tgotp_check_message_m(cfg_t *cfg, cfg_opt_t *opt)
+{
+	return check_message(cfg, opt, "m");
+}
+
+/* Every CIDR of the list (libconfuse may call this once per value, or once
+ * for the list: each time, all are checked). */
+int tgotp_check_networks(cfg_t *cfg, cfg_opt_t *opt)
+{
+	struct tgotp_cidr c;
+	const char *v, *why;
+	unsigned int i;
+
+	for (i = 0; i < cfg_opt_size(opt); i++) {
+		v = cfg_opt_getnstr(opt, i);
+		if (v && tgotp_cidr_parse(v, &c, &why) < 0) {
+			cfg_error(cfg, "%s: \"%s\": %s", cfg_opt_name(opt), v, why);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* SECURITY: the odds that a stranger guesses a code within a day must stay
@@ -297,6 +336,32 @@ int tgotp_config_check_ldap(const struct tgotp_ldap_config *l, const char *name,
 	return 0;
 }
 
+static bool set_in_file(cfg_t *cfg, const struct tgotp_config_key *keys, size_t n, size_t offset)
+{
+	return cfg_getopt(cfg, tgotp_config_key_at(keys, n, offset)->name)->flags & CFGF_MODIFIED;
+}
+
+/* prompt is the one message that had a top-level key before messages { }:
+ * both would leave the reader guessing which one is shown. */
+static int check_one_prompt(cfg_t *cfg, const char *name, const struct tgotp_log *log)
+{
+	size_t n, nm;
+	const struct tgotp_config_key *keys = tgotp_config_keys(&n);
+	const struct tgotp_config_key *m =
+	    tgotp_config_key_at(keys, n, offsetof(struct tgotp_config, messages));
+	const struct tgotp_config_key *top =
+	    tgotp_config_key_at(keys, n, offsetof(struct tgotp_config, prompt));
+
+	nm = m->nkeys;
+	if (cfg_size(cfg, m->name) == 0 || !set_in_file(cfg, keys, n, top->offset) ||
+	    !set_in_file(cfg_getnsec(cfg, m->name, 0), m->keys, nm,
+			 offsetof(struct tgotp_messages, prompt)))
+		return 0;
+	tgotp_log(log, LOG_ERR, "%s: %s is set twice, at the top and in %s { }: keep one", name,
+		  top->name, m->name);
+	return -1;
+}
+
 int tgotp_config_check_whole(cfg_t *cfg, const struct tgotp_config *c, const char *name,
 			     const struct tgotp_log *log)
 {
@@ -314,5 +379,5 @@ int tgotp_config_check_whole(cfg_t *cfg, const struct tgotp_config *c, const cha
 	}
 	if (c->ldap.enabled && tgotp_config_check_ldap(&c->ldap, name, log) < 0)
 		return -1;
-	return 0;
+	return check_one_prompt(cfg, name, log);
 }

@@ -25,7 +25,12 @@ int tgotp_check_path_or_empty(struct cfg_t *cfg, struct cfg_opt_t *opt);
 int tgotp_check_country_code(struct cfg_t *cfg, struct cfg_opt_t *opt);
 int tgotp_check_sender(struct cfg_t *cfg, struct cfg_opt_t *opt);
 int tgotp_check_payload(struct cfg_t *cfg, struct cfg_opt_t *opt);
-int tgotp_check_prompt(struct cfg_t *cfg, struct cfg_opt_t *opt);
+int tgotp_check_networks(struct cfg_t *cfg, struct cfg_opt_t *opt);
+/* A message without directives, and those that know %p, %n or %m. */
+int tgotp_check_message(struct cfg_t *cfg, struct cfg_opt_t *opt);
+int tgotp_check_message_p(struct cfg_t *cfg, struct cfg_opt_t *opt);
+int tgotp_check_message_n(struct cfg_t *cfg, struct cfg_opt_t *opt);
+int tgotp_check_message_m(struct cfg_t *cfg, struct cfg_opt_t *opt);
 
 /* The rules that need the whole file, on what was parsed (cfg) and copied
  * (c). Errors are logged as "name: what is wrong". 0 or -1. */

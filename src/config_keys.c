@@ -18,12 +18,16 @@ static const char *const unmappeds[] = {[TGOTP_UNMAPPED_DENY] = "deny",
 					[TGOTP_UNMAPPED_IGNORE] = "ignore",
 					[TGOTP_UNMAPPED_FALLBACK] = "fallback",
 					NULL};
+static const char *const user_sources[] = {
+    [TGOTP_SOURCE_USER] = "user", [TGOTP_SOURCE_RUSER] = "ruser", NULL};
 
 _Static_assert(sizeof(enum tgotp_failmode) == sizeof(int), "an ENUM field is stored as an int");
 _Static_assert(sizeof(enum tgotp_unmapped) == sizeof(int), "an ENUM field is stored as an int");
+_Static_assert(sizeof(enum tgotp_user_source) == sizeof(int), "an ENUM field is stored as an int");
 _Static_assert(offsetof(struct tgotp_user_entry, name) == 0,
 	       "a TITLED element starts with its title");
 _Static_assert(offsetof(struct tgotp_ldap_config, enabled) == 0, "a SECTION starts with enabled");
+_Static_assert(offsetof(struct tgotp_messages, enabled) == 0, "a SECTION starts with enabled");
 
 /* One row each: the name in the file, the default as written there, the
  * range or check, the struct and field it fills, the line for the key
@@ -48,10 +52,10 @@ _Static_assert(offsetof(struct tgotp_ldap_config, enabled) == 0, "a SECTION star
 		.name = n, .type = TGOTP_KEY_ENUM, .def = d, .values = vals, .doc = txt,           \
 		.offset = offsetof(s, f)                                                           \
 	}
-#define LIST(n, d, s, f, nf, txt)                                                                  \
+#define LIST(n, d, chk, s, f, nf, txt)                                                             \
 	{                                                                                          \
-		.name = n, .type = TGOTP_KEY_LIST, .def = d, .doc = txt, .offset = offsetof(s, f), \
-		.count = offsetof(s, nf)                                                           \
+		.name = n, .type = TGOTP_KEY_LIST, .def = d, .check = chk, .doc = txt,             \
+		.offset = offsetof(s, f), .count = offsetof(s, nf)                                 \
 	}
 #define SECTION(n, sub, s, f, txt)                                                                 \
 	{                                                                                          \
@@ -90,6 +94,24 @@ static const struct tgotp_config_key ldap_keys[] = {
     INT("timeout", 5, 1, 60, LDAP, timeout, "Seconds for the whole lookup, over every uri."),
 };
 
+#define MSG struct tgotp_messages
+static const struct tgotp_config_key message_keys[] = {
+    STR("sent", "A Telegram code was sent to %p.", tgotp_check_message_p, MSG, sent,
+	"Told once the code is sent; %p is the masked number."),
+    STR("prompt", "Telegram code: ", tgotp_check_message, MSG, prompt, "The code prompt."),
+    STR("wrong", "Wrong code. Tries left: %n.", tgotp_check_message_n, MSG, wrong,
+	"After a wrong code; %n is the tries left."),
+    STR("unavailable", "Telegram verification is not available.", tgotp_check_message, MSG,
+	unavailable, "When no code can be sent or checked."),
+    STR("failed", "Telegram verification failed.", tgotp_check_message, MSG, failed,
+	"When the tries ran out, or the code expired at the Gateway."),
+    STR("rate_limited", "Too many Telegram codes were requested. Try again in %m minutes.",
+	tgotp_check_message_m, MSG, rate_limited,
+	"When the user asked for too many codes; %m is the minutes to wait."),
+    STR("backup_prompt", "Backup code: ", tgotp_check_message, MSG, backup_prompt,
+	"The prompt for a backup code."),
+};
+
 #define TOP struct tgotp_config
 static const struct tgotp_config_key keys[] = {
     STR("api_url", "https://gatewayapi.telegram.org", tgotp_check_api_url, TOP, api_url,
@@ -118,9 +140,17 @@ static const struct tgotp_config_key keys[] = {
 	"The country code for numbers written without one; empty: none."),
     STR("users_file", "/etc/security/pam_tgotp.users", tgotp_check_path, TOP, users_file,
 	"A root-owned file of \"name +E164\" lines."),
-    LIST("groups", "{}", TOP, groups, ngroups,
+    LIST("groups", "{}", NULL, TOP, groups, ngroups,
 	 "Only members of these groups are asked for a code; {}: everybody."),
-    STR("prompt", "Telegram code: ", tgotp_check_prompt, TOP, prompt, "What the user is asked."),
+    LIST("exempt_groups", "{}", NULL, TOP, exempt_groups, nexempt_groups,
+	 "Members of these groups are not asked for a code (PAM_IGNORE); checked after groups."),
+    LIST("trusted_networks", "{}", tgotp_check_networks, TOP, trusted_networks, ntrusted_networks,
+	 "CIDRs whose literal remote addresses are not asked for a code (PAM_IGNORE); never a "
+	 "host name."),
+    ENUM("user_source", "user", user_sources, TOP, user_source,
+	 "Who is asked for the code: user (PAM_USER) or ruser (PAM_RUSER, the caller of su)."),
+    STR("prompt", "Telegram code: ", tgotp_check_message, TOP, prompt,
+	"What the user is asked; the same as prompt in messages { }, which is the place for it."),
     STR("payload", "%s %u@%H from %r", tgotp_check_payload, TOP, payload,
 	"Audit text sent with the request, never shown: %s service, %u user, %H host, %r remote."),
     INT("rate_limit", 5, 1, 1000, TOP, rate_limit, "Codes per user per rate_window."),
@@ -134,6 +164,8 @@ static const struct tgotp_config_key keys[] = {
     TITLED("user", user_keys, TOP, users, nusers, "A user's number: user NAME { phone = ... }."),
     SECTION("ldap", ldap_keys, TOP, ldap,
 	    "Numbers from a directory, after inline users and users_file."),
+    SECTION("messages", message_keys, TOP, messages,
+	    "What the user is told, in any language: printable UTF-8, at most 200 bytes each."),
 };
 
 const struct tgotp_config_key *tgotp_config_keys(size_t *n)

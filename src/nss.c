@@ -100,45 +100,60 @@ static int user_gids(const char *user, gid_t primary, gid_t **out)
 	return n;
 }
 
-int tgotp_user_in_groups(const char *user, char *const *groups, size_t ngroups,
-			 const struct tgotp_log *log)
+/* 1 when user is in one of groups, 0 when not, -1 when NSS could not tell
+ * or one of the groups does not exist. Every group is looked at, so that
+ * the answer does not depend on their order. key names the setting in the
+ * log, unknown says what a group that does not exist leads to. */
+static int member(const char *user, char *const *groups, size_t ngroups, const char *key,
+		  const char *unknown, const struct tgotp_log *log)
 {
 	gid_t primary = 0, gid = 0, *gids = NULL;
 	char field[TGOTP_LOG_FIELD_MAX];
-	int n, i, ret = 0, found;
+	int n, i, in = 0, err = 0, found;
 	size_t k;
 
 	found = lookup_gid(user, true, &primary);
 	if (found <= 0) {
 		if (found < 0)
-			tgotp_log(log, LOG_ERR, "groups: cannot look up user %s",
+			tgotp_log(log, LOG_ERR, "%s: cannot look up user %s", key,
 				  tgotp_log_field(user, field, sizeof(field)));
 		return found;
 	}
 	n = user_gids(user, primary, &gids);
 	if (n < 0) {
-		tgotp_log(log, LOG_ERR, "groups: cannot list the groups of %s",
+		tgotp_log(log, LOG_ERR, "%s: cannot list the groups of %s", key,
 			  tgotp_log_field(user, field, sizeof(field)));
 		return -1;
 	}
-	for (k = 0; k < ngroups && ret == 0; k++) {
+	for (k = 0; k < ngroups; k++) {
 		found = lookup_gid(groups[k], false, &gid);
 		if (found < 0) {
-			tgotp_log(log, LOG_ERR, "groups: cannot look up group \"%s\"", groups[k]);
-			ret = -1;
+			tgotp_log(log, LOG_ERR, "%s: cannot look up group \"%s\"", key, groups[k]);
+			err = 1;
 		} else if (found == 0) {
 			/* SECURITY: a typo, a renamed group or a group whose
-			 * directory is down must not exempt everyone. */
-			tgotp_log(log, LOG_ERR,
-				  "groups: group \"%s\" does not exist: asking for a code",
-				  groups[k]);
-			ret = -1;
+			 * directory is down must not let anyone through. */
+			tgotp_log(log, LOG_ERR, "%s: group \"%s\" does not exist: %s", key,
+				  groups[k], unknown);
+			err = 1;
 		} else {
 			for (i = 0; i < n; i++)
 				if (gids[i] == gid)
-					ret = 1;
+					in = 1;
 		}
 	}
 	free(gids);
-	return ret;
+	return err ? -1 : in;
+}
+
+int tgotp_user_in_groups(const char *user, char *const *groups, size_t ngroups,
+			 const struct tgotp_log *log)
+{
+	return member(user, groups, ngroups, "groups", "asking for a code", log);
+}
+
+bool tgotp_user_exempt(const char *user, char *const *groups, size_t ngroups,
+		       const struct tgotp_log *log)
+{
+	return member(user, groups, ngroups, "exempt_groups", "exempting nobody", log) == 1;
 }

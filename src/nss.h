@@ -4,6 +4,7 @@
 #ifndef TGOTP_NSS_H
 #define TGOTP_NSS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "log.h"
@@ -14,6 +15,12 @@
  * rather than let the user through. */
 int tgotp_user_in_groups(const char *user, char *const *groups, size_t ngroups,
 			 const struct tgotp_log *log);
+
+/* Whether user is in one of groups (exempt_groups). SECURITY: only a sure
+ * yes exempts: when NSS cannot tell, or any of the groups does not exist
+ * (a typo, a renamed group), nobody is exempt (logged). */
+bool tgotp_user_exempt(const char *user, char *const *groups, size_t ngroups,
+		       const struct tgotp_log *log);
 
 /* The account's own name (pw_name) for the name a login was given: with a
  * case-insensitive directory (sssd, winbind) "Alice", "ALICE" and

@@ -20,19 +20,6 @@ bool tgotp_text_is_control(unsigned char c)
 	return c < 0x20 || c == 0x7f;
 }
 
-bool tgotp_text_printable(const char *s, size_t n, enum tgotp_text_kind kind)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (tgotp_text_is_control(c) ||
-		    (kind == TGOTP_TEXT_TOKEN && (c == ' ' || c > 0x7e)))
-			return false;
-	}
-	return true;
-}
-
 /* Length of the valid UTF-8 sequence starting at s (at most avail bytes), or
  * 0 when it is not one. Overlong forms and surrogates are refused. */
 static size_t utf8_seq_len(const unsigned char *s, size_t avail)
@@ -61,6 +48,36 @@ static size_t utf8_seq_len(const unsigned char *s, size_t avail)
 	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 		return 0;
 	return n;
+}
+
+/* Valid UTF-8 without a control character, C1 (U+0080..U+009F, which some
+ * terminals read as escape sequences) included. */
+static bool utf8_printable(const unsigned char *s, size_t n)
+{
+	size_t i, len;
+
+	for (i = 0; i < n; i += len) {
+		len = utf8_seq_len(s + i, n - i);
+		if (len == 0 || (len == 1 && tgotp_text_is_control(s[i])) ||
+		    (len == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0))
+			return false;
+	}
+	return true;
+}
+
+bool tgotp_text_printable(const char *s, size_t n, enum tgotp_text_kind kind)
+{
+	size_t i;
+
+	if (kind == TGOTP_TEXT_UTF8)
+		return utf8_printable((const unsigned char *)s, n);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (tgotp_text_is_control(c) ||
+		    (kind == TGOTP_TEXT_TOKEN && (c == ' ' || c > 0x7e)))
+			return false;
+	}
+	return true;
 }
 
 char *tgotp_text_copy_printable(const char *in, size_t inlen, char *out, size_t outlen)

@@ -19,6 +19,8 @@ enum tgotp_text_kind {
 			     bytes above 0x7f (UTF-8) allowed */
 	TGOTP_TEXT_TOKEN, /* for a protocol (a header, a URL, an id): visible
 			     ASCII only, 0x21..0x7e */
+	TGOTP_TEXT_UTF8,  /* for people, written by the administrator: valid
+			     UTF-8 without C0 or C1 control characters */
 };
 
 /* Whether the n bytes at s are all printable as kind. */

@@ -459,6 +459,91 @@ static void test_groups(void **state)
 	tgotp_config_free(&c);
 }
 
+static void test_access_keys(void **state)
+{
+	struct tgotp_config c;
+
+	(void)state;
+	ok("", &c);
+	assert_int_equal(c.ntrusted_networks, 0);
+	assert_int_equal(c.nexempt_groups, 0);
+	assert_int_equal(c.user_source, TGOTP_SOURCE_USER);
+	tgotp_config_free(&c);
+	ok("trusted_networks = {\"10.0.0.0/8\", \"2001:db8::/32\", \"192.0.2.7\"}\n"
+	   "exempt_groups = {\"breakglass\"}\nuser_source = \"ruser\"\n",
+	   &c);
+	assert_int_equal(c.ntrusted_networks, 3);
+	assert_string_equal(c.trusted_networks[1], "2001:db8::/32");
+	assert_int_equal(c.nexempt_groups, 1);
+	assert_string_equal(c.exempt_groups[0], "breakglass");
+	assert_int_equal(c.user_source, TGOTP_SOURCE_RUSER);
+	tgotp_config_free(&c);
+	/* an invalid CIDR names the file, its line and the key, and why */
+	bad("timeout = 5\ntrusted_networks = {\"10.0.0.0/8\", \"10.0.0.1/8\"}\n");
+	assert_true(logged_at(2, "trusted_networks"));
+	assert_true(log_contains("past the prefix length"));
+	bad("trusted_networks = {\"10.0.0.0/33\"}\n");
+	assert_true(log_contains("too long"));
+	bad("trusted_networks = {\"gateway.example.org/32\"}\n");
+	assert_true(log_contains("not an IPv4 or IPv6 address"));
+	bad("trusted_networks = {\"010.0.0.0/8\"}\n");
+	bad("trusted_networks = {\"10.0.0.0/08\"}\n");
+	bad("trusted_networks = {\"\"}\n");
+	bad("user_source = \"caller\"\n");
+}
+
+static void test_messages(void **state)
+{
+	struct tgotp_config c;
+
+	(void)state;
+	/* absent: the English texts */
+	ok("", &c);
+	assert_false(c.messages.enabled);
+	assert_string_equal(c.messages.sent, "A Telegram code was sent to %p.");
+	assert_string_equal(c.messages.prompt, "Telegram code: ");
+	assert_string_equal(c.messages.backup_prompt, "Backup code: ");
+	tgotp_config_free(&c);
+	/* a missing key keeps its English text */
+	ok("messages {\n  wrong = \"Falscher Code. Noch %n Versuche.\"\n"
+	   "  prompt = \"Telegram-Code: \"\n}\n",
+	   &c);
+	assert_true(c.messages.enabled);
+	assert_string_equal(c.messages.wrong, "Falscher Code. Noch %n Versuche.");
+	assert_string_equal(c.messages.prompt, "Telegram-Code: ");
+	assert_string_equal(c.messages.failed, "Telegram verification failed.");
+	tgotp_config_free(&c);
+	/* the old top-level prompt still works; both at once is refused */
+	ok("prompt = \"Code: \"\n", &c);
+	assert_string_equal(c.messages.prompt, "Code: ");
+	tgotp_config_free(&c);
+	bad("prompt = \"Code: \"\nmessages { prompt = \"Kod: \" }\n");
+	assert_true(log_contains("set twice"));
+	/* each message knows its own directives only: never printf's */
+	bad("timeout = 5\nmessages {\n  wrong = \"%s%s%n\"\n}\n");
+	assert_true(logged_at(3, "wrong"));
+	bad("messages { sent = \"sent to %n\" }\n");
+	bad("messages { rate_limited = \"wait %p\" }\n");
+	bad("messages { failed = \"100%\" }\n");
+	good("messages { failed = \"100%% failed\" }\n");
+	/* printable UTF-8, capped */
+	good("messages { failed = \"\xd0\x9e\xd1\x88\xd0\xb8\xd0\xb1\xd0\xba\xd0\xb0.\" }\n");
+	bad("messages { failed = \"\xc3\x28\" }\n");
+	bad("messages { failed = \"a\xc2\x9b[2Jb\" }\n");
+	bad("messages { failed = \"\" }\n");
+	{
+		char text[300];
+
+		snprintf(text, sizeof(text), "messages { unavailable = \"%0200d\" }\n", 0);
+		good(text);
+		snprintf(text, sizeof(text), "messages { unavailable = \"%0201d\" }\n", 0);
+		bad(text);
+		assert_true(log_contains("1 to 200 bytes"));
+	}
+	bad("messages { nonsense = \"x\" }\n");
+	bad("messages { }\nmessages { }\n");
+}
+
 static void test_callback_url(void **state)
 {
 	struct tgotp_config c;
@@ -604,6 +689,8 @@ static const char *section_context(const char *section)
 {
 	if (strcmp(section, "ldap") == 0)
 		return "ldap { uri = \"ldaps://ldap.example.org\" base = \"dc=example,dc=org\" ";
+	if (strcmp(section, "messages") == 0)
+		return "messages { ";
 	return "user alice { ";
 }
 
@@ -694,6 +781,8 @@ int main(void)
 	    cmocka_unit_test(test_numbers_are_decimal),
 	    cmocka_unit_test(test_users_sections),
 	    cmocka_unit_test(test_groups),
+	    cmocka_unit_test(test_access_keys),
+	    cmocka_unit_test(test_messages),
 	    cmocka_unit_test(test_callback_url),
 	    cmocka_unit_test(test_default_country_code),
 	    cmocka_unit_test(test_payload_template),
