@@ -263,10 +263,9 @@ static int finish(struct login *l, enum outcome o)
 			 " remaining_balance=%.4f", l->last.remaining_balance);
 	/* Under user_source = ruser: user= is still the account (PAM_USER),
 	 * ruser= the person asked, given_ruser= how PAM named them. */
-	if (l->target) {
-		strcpy(ruser, " ruser=");
-		tgotp_log_field(l->user, ruser + strlen(ruser), sizeof(ruser) - strlen(ruser));
-	}
+	if (l->target)
+		snprintf(ruser, sizeof(ruser), " ruser=%s",
+			 tgotp_log_field(l->user, user, sizeof(user)));
 	if (l->given_user) {
 		strcpy(given, l->target ? " given_ruser=" : " given_user=");
 		tgotp_log_field(l->given_user, given + strlen(given),

@@ -562,6 +562,9 @@ static int conv(int n, const struct pam_message **msg, struct pam_response **res
 		case PAM_PROMPT_ECHO_OFF:
 		case PAM_PROMPT_ECHO_ON:
 			cs->l->prompts++;
+			snprintf(cs->l->prompt_texts + strlen(cs->l->prompt_texts),
+				 sizeof(cs->l->prompt_texts) - strlen(cs->l->prompt_texts), "%s\n",
+				 msg[i]->msg ? msg[i]->msg : "(null)");
 			r[i].resp = answer_for(cs);
 			if (!r[i].resp) {
 				while (i-- > 0)
@@ -609,6 +612,7 @@ void h_run_as_written(struct h_login *l)
 	log_now = NULL;
 	log_now_len = 0;
 	l->messages[0] = '\0';
+	l->prompt_texts[0] = '\0';
 	l->prompts = 0;
 	snprintf(confdir, sizeof(confdir), "%s/pam.d", dir);
 	rc = pam_start_confdir("tgotp-test", l->user, &pc, confdir, &pamh);
@@ -618,6 +622,8 @@ void h_run_as_written(struct h_login *l)
 	}
 	if (l->rhost)
 		pam_set_item(pamh, PAM_RHOST, l->rhost);
+	if (l->ruser)
+		pam_set_item(pamh, PAM_RUSER, l->ruser);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	l->rc = pam_authenticate(pamh, l->flags);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

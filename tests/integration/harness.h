@@ -24,6 +24,7 @@
 struct h_login {
 	const char *user;
 	const char *rhost; /* NULL: not set */
+	const char *ruser; /* PAM_RUSER (su's caller), NULL: not set */
 	int flags;
 	const char *answers[H_MAX_ANSWERS];
 	const char *module_args;  /* extra pam.d arguments, NULL for none */
@@ -32,7 +33,8 @@ struct h_login {
 	int rc;
 	char result[32]; /* the module's own result from its log line, e.g. "PAM_IGNORE" */
 	int prompts;
-	char messages[4096]; /* every PAM_TEXT_INFO/PAM_ERROR_MSG, one per line */
+	char prompt_texts[1024]; /* every prompt's text, one per line */
+	char messages[4096];	 /* every PAM_TEXT_INFO/PAM_ERROR_MSG, one per line */
 	double seconds;
 };
 

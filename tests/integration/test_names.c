@@ -88,6 +88,26 @@ static void other_spellings_get_alices_number(void **state)
 	}
 }
 
+/* user_source = ruser: the caller's name goes through NSS as well; the
+ * log keeps the account in user= and names the caller in ruser=. */
+static void ruser_is_canonicalised(void **state)
+{
+	struct h_login l = LOGIN(.user = "root", .ruser = "ALICE", .answers = {ANSWER_CODE});
+	struct h_login broken =
+	    LOGIN(.user = "root", .ruser = "nss-broken", .answers = {ANSWER_CODE});
+
+	(void)state;
+	h_users_file("root +14155550101\nnss-broken +14155550101\n");
+	h_config("user_source = \"ruser\"");
+	h_run(&l);
+	assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+	assert_string_equal(h_mock_last_param("phone_number"), "+442079460958");
+	assert_true(h_log_has("user=root ruser=alice given_ruser=ALICE service="));
+	h_run(&broken);
+	assert_result(&broken, PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL");
+	assert_outcome("nss_error");
+}
+
 static void spellings_share_one_rate_limit(void **state)
 {
 	struct h_login l;
@@ -198,6 +218,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(other_spellings_get_alices_number, h_setup),
+	    cmocka_unit_test_setup(ruser_is_canonicalised, h_setup),
 	    cmocka_unit_test_setup(spellings_share_one_rate_limit, h_setup),
 	    cmocka_unit_test_setup(spellings_share_one_grace, h_setup),
 	    cmocka_unit_test_setup(unknown_name_is_used_as_given, h_setup),
