@@ -7,7 +7,7 @@
 VERSION    := 0.1.0
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS       := pam libcurl libcjson libconfuse ldap
+PKGS       := pam libcurl libcjson libconfuse ldap libcrypt
 BUILD      ?= build
 OPT        ?= -O2 -g
 SAN        ?=

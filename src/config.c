@@ -56,6 +56,29 @@ static int parse_decimal(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *re
 	return 0;
 }
 
+/* An amount of money: decimal, at most 9 digits before an optional point
+ * and 4 after it. libconfuse alone (strtod) would take "1e3", "0x10",
+ * "nan" and "inf", which no range check stops. */
+static int parse_amount(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	const char *dot = strchr(value, '.');
+	size_t whole = dot ? (size_t)(dot - value) : strlen(value);
+	long long w, f = 0;
+	size_t frac = dot ? strlen(dot + 1) : 0, i;
+
+	if ((value[0] == '0' && whole > 1) ||
+	    tgotp_parse_decimal(value, whole, 999999999, &w) < 0 ||
+	    (dot && (frac == 0 || frac > 4 || tgotp_parse_decimal(dot + 1, frac, 9999, &f) < 0))) {
+		cfg_error(cfg, "%s = %s: expected an amount such as 5 or 2.50", cfg_opt_name(opt),
+			  value);
+		return -1;
+	}
+	for (i = frac; i < 4; i++)
+		f *= 10;
+	*(double *)result = (double)w + (double)f / 10000.0;
+	return 0;
+}
+
 static void *field(void *base, const struct tgotp_config_key *k)
 {
 	return (char *)base + k->offset;
@@ -86,6 +109,10 @@ static cfg_opt_t *new_opts(const struct tgotp_config_key *keys, size_t n)
 			o[i] = (cfg_opt_t)CFG_INT_CB(k->name, strtol(k->def, NULL, 10), CFGF_NONE,
 						     parse_decimal);
 			break;
+		case TGOTP_KEY_AMOUNT:
+			o[i] = (cfg_opt_t)CFG_FLOAT_CB(k->name, strtod(k->def, NULL), CFGF_NONE,
+						       parse_amount);
+			break;
 		case TGOTP_KEY_BOOL:
 			o[i] = (cfg_opt_t)CFG_BOOL(
 			    k->name, strcmp(k->def, "true") == 0 ? cfg_true : cfg_false, CFGF_NONE);
@@ -113,7 +140,8 @@ static cfg_opt_t *new_opts(const struct tgotp_config_key *keys, size_t n)
 			}
 			continue;
 		}
-		if (k->type == TGOTP_KEY_INT || k->type == TGOTP_KEY_ENUM || k->check)
+		if (k->type == TGOTP_KEY_INT || k->type == TGOTP_KEY_AMOUNT ||
+		    k->type == TGOTP_KEY_ENUM || k->check)
 			o[i].validcb = tgotp_config_validate;
 	}
 	return o;
@@ -279,6 +307,9 @@ static int copy_keys(cfg_t *cfg, const struct tgotp_config_key *keys, size_t n, 
 		switch (k->type) {
 		case TGOTP_KEY_INT:
 			*(long *)f = cfg_getint(cfg, k->name);
+			break;
+		case TGOTP_KEY_AMOUNT:
+			*(double *)f = cfg_getfloat(cfg, k->name);
 			break;
 		case TGOTP_KEY_BOOL:
 			*(bool *)f = cfg_getbool(cfg, k->name);

@@ -79,6 +79,8 @@ struct tgotp_config {
 	long rate_window;
 	long daily_budget;
 	long grace_period;
+	char *backup_codes_file;
+	double balance_warning;
 	char *state_dir;
 	struct tgotp_user_entry *users;
 	size_t nusers;

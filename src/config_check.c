@@ -60,6 +60,15 @@ int tgotp_config_validate(cfg_t *cfg, cfg_opt_t *opt)
 			return -1;
 		}
 	}
+	if (k->type == TGOTP_KEY_AMOUNT) {
+		double a = cfg_opt_getnfloat(opt, cfg_opt_size(opt) - 1);
+
+		if (a < (double)k->min || a > (double)k->max) {
+			cfg_error(cfg, "%s = %.4f is out of range %ld..%ld", k->name, a, k->min,
+				  k->max);
+			return -1;
+		}
+	}
 	if (k->type == TGOTP_KEY_ENUM && one_of(cfg, opt, k->values) < 0)
 		return -1;
 	return k->check ? k->check(cfg, opt) : 0;

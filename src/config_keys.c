@@ -37,6 +37,11 @@ _Static_assert(offsetof(struct tgotp_messages, enabled) == 0, "a SECTION starts 
 		.name = n, .type = TGOTP_KEY_INT, .def = #d, .min = lo, .max = hi, .doc = txt,     \
 		.offset = offsetof(s, f)                                                           \
 	}
+#define AMOUNT(n, d, lo, hi, s, f, txt)                                                            \
+	{                                                                                          \
+		.name = n, .type = TGOTP_KEY_AMOUNT, .def = #d, .min = lo, .max = hi, .doc = txt,  \
+		.offset = offsetof(s, f)                                                           \
+	}
 #define BOOL(n, d, chk, s, f, txt)                                                                 \
 	{                                                                                          \
 		.name = n, .type = TGOTP_KEY_BOOL, .def = d, .check = chk, .doc = txt,             \
@@ -159,6 +164,10 @@ static const struct tgotp_config_key keys[] = {
 	"Codes per UTC day for this host; 0: no cap."),
     INT("grace_period", 0, 0, 86400, TOP, grace_period,
 	"Seconds without a new code after a verified login from the same place; 0: off."),
+    STR("backup_codes_file", "", tgotp_check_path_or_empty, TOP, backup_codes_file,
+	"A root-only file of single-use backup codes (tgotp backup-codes); empty: none."),
+    AMOUNT("balance_warning", 0, 0, 1000000, TOP, balance_warning,
+	   "Log a warning when the Gateway's remaining_balance falls below this; 0: off."),
     STR("state_dir", "/var/lib/pam_tgotp", tgotp_check_path, TOP, state_dir,
 	"The root-only directory of the rate, budget and grace records."),
     TITLED("user", user_keys, TOP, users, nusers, "A user's number: user NAME { phone = ... }."),

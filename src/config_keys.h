@@ -13,6 +13,7 @@ struct cfg_opt_t;
 
 enum tgotp_key_type {
 	TGOTP_KEY_INT,	   /* long: decimal, min..max */
+	TGOTP_KEY_AMOUNT,  /* double: decimal with at most 4 digits after a point, min..max */
 	TGOTP_KEY_BOOL,	   /* bool: true or false */
 	TGOTP_KEY_STR,	   /* char *: "" when not given and without a default */
 	TGOTP_KEY_ENUM,	   /* an enum: the index of the value in values[] */
@@ -30,7 +31,7 @@ struct tgotp_config_key {
 	const char *name;
 	enum tgotp_key_type type;
 	const char *def;		     /* as written in the file; NULL: none */
-	long min, max;			     /* INT */
+	long min, max;			     /* INT, AMOUNT */
 	const char *const *values;	     /* ENUM: the accepted values, NULL-terminated */
 	tgotp_key_check *check;		     /* or NULL */
 	const char *doc;		     /* one sentence for the key reference */

@@ -106,6 +106,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.rate_window, 900);
 	assert_int_equal(c.daily_budget, 0);
 	assert_int_equal(c.grace_period, 0);
+	assert_empty(c.backup_codes_file);
+	assert_true(c.balance_warning == 0.0);
 	assert_string_equal(c.state_dir, "/var/lib/pam_tgotp");
 	assert_int_equal(c.nusers, 0);
 	assert_false(c.ldap.enabled);
@@ -419,6 +421,48 @@ static void test_numbers_are_decimal(void **state)
 	good("ttl = 300\ndaily_budget = 0\n");
 }
 
+/* An amount: decimal, up to 4 digits after the point, in range; never
+ * what strtod alone would take. */
+static void test_balance_warning(void **state)
+{
+	static const char *const refused[] = {"1e3", "0x10", "nan", "inf",     "-1",
+					      "1.",  ".5",   "01",  "2.00001", "1000000.01"};
+	struct tgotp_config c;
+	char text[64];
+	size_t i;
+
+	(void)state;
+	ok("balance_warning = 2.5\n", &c);
+	assert_true(c.balance_warning == 2.5);
+	tgotp_config_free(&c);
+	ok("balance_warning = 0.0125\n", &c);
+	assert_true(c.balance_warning > 0.01249 && c.balance_warning < 0.01251);
+	tgotp_config_free(&c);
+	ok("balance_warning = 1000000\n", &c);
+	assert_true(c.balance_warning == 1000000.0);
+	tgotp_config_free(&c);
+	ok("balance_warning = 0\n", &c);
+	assert_true(c.balance_warning == 0.0);
+	tgotp_config_free(&c);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		snprintf(text, sizeof(text), "%sbalance_warning = %s\n", BLANK22, refused[i]);
+		bad(text);
+		if (!logged_at(23, "balance_warning"))
+			fail_msg("balance_warning = %s: not refused at line 23", refused[i]);
+	}
+}
+
+static void test_backup_codes_file(void **state)
+{
+	struct tgotp_config c;
+
+	(void)state;
+	ok("backup_codes_file = \"/etc/security/pam_tgotp.backup\"\n", &c);
+	assert_string_equal(c.backup_codes_file, "/etc/security/pam_tgotp.backup");
+	tgotp_config_free(&c);
+	bad("backup_codes_file = \"relative/path\"\n");
+}
+
 static void test_users_sections(void **state)
 {
 	struct tgotp_config c;
@@ -706,6 +750,8 @@ static void assert_same_field(const struct tgotp_config_key *k, const struct tgo
 				    *(char *const *)(const void *)fb);
 	else if (k->type == TGOTP_KEY_INT)
 		assert_int_equal(*(const long *)(const void *)fa, *(const long *)(const void *)fb);
+	else if (k->type == TGOTP_KEY_AMOUNT)
+		assert_true(*(const double *)(const void *)fa == *(const double *)(const void *)fb);
 	else if (k->type == TGOTP_KEY_BOOL)
 		assert_int_equal(*(const bool *)(const void *)fa, *(const bool *)(const void *)fb);
 	else if (k->type == TGOTP_KEY_ENUM)
@@ -736,7 +782,7 @@ static void check_keys(const struct tgotp_config_key *keys, size_t n, const char
 		assert_null(k->keys);
 		if (!k->def) /* none: empty unless given */
 			continue;
-		if (k->type == TGOTP_KEY_INT)
+		if (k->type == TGOTP_KEY_INT || k->type == TGOTP_KEY_AMOUNT)
 			assert_in_range(strtol(k->def, NULL, 10), k->min, k->max);
 		write_default(k, def, sizeof(def));
 		if (section)
@@ -779,6 +825,8 @@ int main(void)
 	    cmocka_unit_test(test_error_location_after_comments),
 	    cmocka_unit_test(test_comments_agree_with_libconfuse),
 	    cmocka_unit_test(test_numbers_are_decimal),
+	    cmocka_unit_test(test_balance_warning),
+	    cmocka_unit_test(test_backup_codes_file),
 	    cmocka_unit_test(test_users_sections),
 	    cmocka_unit_test(test_groups),
 	    cmocka_unit_test(test_access_keys),
