@@ -16,6 +16,7 @@
 #include <security/pam_modules.h>
 
 #include "src/answer.h"
+#include "src/backup.h"
 #include "src/config.h"
 #include "src/fileio.h"
 #include "src/gateway.h"
@@ -39,6 +40,7 @@ enum outcome {
 	GO_ON = -1, /* not decided yet: the next step runs */
 	OUT_SUCCESS,
 	OUT_GRACE,
+	OUT_BACKUP_CODE,
 	OUT_WRONG_CODE,
 	OUT_GW_MAX_ATTEMPTS,
 	OUT_EXPIRED,
@@ -85,6 +87,8 @@ enum outcome {
 #define NONE	      0
 #define FAILED	      offsetof(struct tgotp_messages, failed)
 #define NOT_AVAILABLE offsetof(struct tgotp_messages, unavailable)
+#define BACKUP_PROMPT offsetof(struct tgotp_messages, backup_prompt)
+#define CODE_PROMPT   offsetof(struct tgotp_messages, prompt)
 
 /* The contract's results table, one row per outcome. */
 static const struct {
@@ -95,6 +99,8 @@ static const struct {
 } outcomes[] = {
     [OUT_SUCCESS] = {"success", PAM_SUCCESS, LOG_INFO, NONE},
     [OUT_GRACE] = {"grace", PAM_SUCCESS, LOG_INFO, NONE},
+    /* a code that was meant for a bad day: worth a look */
+    [OUT_BACKUP_CODE] = {"backup_code", PAM_SUCCESS, LOG_NOTICE, NONE},
     [OUT_WRONG_CODE] = {"wrong_code", PAM_MAXTRIES, LOG_NOTICE, FAILED},
     [OUT_GW_MAX_ATTEMPTS] = {"code_max_attempts_exceeded", PAM_MAXTRIES, LOG_NOTICE, FAILED},
     [OUT_EXPIRED] = {"expired", PAM_AUTH_ERR, LOG_NOTICE, NONE},
@@ -159,7 +165,10 @@ struct login {
 	time_t sent_at;
 	struct tgotp_status last; /* cost and balance of the send, for the log */
 	enum tgotp_gw_result last_gw;
-	bool charged; /* checkSendAbility took its fee */
+	bool charged;	      /* checkSendAbility took its fee */
+	int backup_left;      /* the user's backup codes left once one was checked, else -1 */
+	enum outcome instead; /* why Telegram could not be used, when a backup code was
+				 asked for instead; else GO_ON */
 };
 
 static void log_to_pam(void *ctx, int prio, const char *msg)
@@ -250,6 +259,7 @@ static int finish(struct login *l, enum outcome o)
 	char cost[64] = "", user[TGOTP_LOG_FIELD_MAX], service[TGOTP_LOG_FIELD_MAX];
 	char rhost[TGOTP_LOG_FIELD_MAX], given[TGOTP_LOG_FIELD_MAX + 16] = "";
 	char target[TGOTP_LOG_FIELD_MAX], ruser[TGOTP_LOG_FIELD_MAX + 8] = "";
+	char backup[96] = "";
 	int rc = outcomes[o].rc, prio = outcomes[o].prio;
 
 	if (outcomes[o].msg != NONE)
@@ -266,6 +276,11 @@ static int finish(struct login *l, enum outcome o)
 	if (l->target)
 		snprintf(ruser, sizeof(ruser), " ruser=%s",
 			 tgotp_log_field(l->user, user, sizeof(user)));
+	if (l->instead != GO_ON)
+		snprintf(backup, sizeof(backup), " telegram=%s", outcomes[l->instead].name);
+	if (l->backup_left >= 0)
+		snprintf(backup + strlen(backup), sizeof(backup) - strlen(backup),
+			 " backup_codes_left=%d", l->backup_left);
 	if (l->given_user) {
 		strcpy(given, l->target ? " given_ruser=" : " given_user=");
 		tgotp_log_field(l->given_user, given + strlen(given),
@@ -273,12 +288,13 @@ static int finish(struct login *l, enum outcome o)
 	}
 	tgotp_log(&l->log, prio,
 		  "user=%s%s%s service=%s rhost=%s phone=%s request_id=%s outcome=%s "
-		  "result=%s%s",
+		  "result=%s%s%s",
 		  l->target ? tgotp_log_field(l->target, target, sizeof(target))
 			    : tgotp_log_field(l->user, user, sizeof(user)),
 		  ruser, given, tgotp_log_field(l->service, service, sizeof(service)),
 		  tgotp_log_field(l->rhost, rhost, sizeof(rhost)), l->masked[0] ? l->masked : "-",
-		  l->request_id[0] ? l->request_id : "-", outcomes[o].name, result_name(rc), cost);
+		  l->request_id[0] ? l->request_id : "-", outcomes[o].name, result_name(rc), cost,
+		  backup);
 	return rc;
 }
 
@@ -404,14 +420,15 @@ static enum outcome send_code(struct login *l)
 	return GO_ON;
 }
 
-/* Asks for the code (filled for TGOTP_ANSWER_CODE). */
-static enum tgotp_answer read_answer(struct login *l, char code[TGOTP_ANSWER_MAX])
+/* Asks for a code (filled for TGOTP_ANSWER_CODE and TGOTP_ANSWER_BACKUP). */
+static enum tgotp_answer read_answer(struct login *l, size_t prompt_msg,
+				     char code[TGOTP_ANSWER_MAX])
 {
 	char *resp = NULL, prompt[TGOTP_MESSAGE_OUT_MAX];
 	enum tgotp_answer a = TGOTP_ANSWER_NO_REPLY;
 
 	code[0] = '\0';
-	message(l, offsetof(struct tgotp_messages, prompt), NULL, prompt);
+	message(l, prompt_msg, NULL, prompt);
 	if (pam_prompt(l->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", prompt) == PAM_SUCCESS && resp)
 		a = tgotp_answer_classify(resp, l->cfg.code_length, code);
 	tgotp_strfreezero(resp);
@@ -431,6 +448,42 @@ static enum outcome check_failed(struct login *l, enum tgotp_gw_result r,
 	return OUT_CHECK_FAILED;
 }
 
+static enum outcome rate_limited(struct login *l, long retry)
+{
+	struct tgotp_message_vars v = {NULL, 0, (retry + 59) / 60};
+
+	say(l, PAM_ERROR_MSG, offsetof(struct tgotp_messages, rate_limited), &v);
+	return OUT_RATE_LIMITED;
+}
+
+/* A backup code, typed at either prompt; a wrong one is GO_ON.
+ * SECURITY: each code checked takes one of the user's rate_limit slots,
+ * given back when it is right: guessing is limited as sends are. A file
+ * or lock that cannot be used is a wrong try (backup.c logs it). */
+static enum outcome try_backup(struct login *l, const char *code)
+{
+	time_t now = time(NULL);
+	enum tgotp_backup_result r;
+	enum tgotp_verdict v;
+	long retry;
+	int left;
+
+	if (!l->state || !l->cfg.backup_codes_file[0])
+		return GO_ON;
+	v = tgotp_state_rate_take(l->state, l->user, l->cfg.rate_limit, l->cfg.rate_window, now,
+				  &retry);
+	if (v == TGOTP_STATE_LIMITED)
+		return rate_limited(l, retry);
+	if (v != TGOTP_STATE_OK)
+		return GO_ON;
+	r = tgotp_backup_use(l->state, l->cfg.backup_codes_file, l->user, code, &left);
+	if (r != TGOTP_BACKUP_WRONG)
+		tgotp_state_rate_give_back(l->state, l->user, now);
+	if (left >= 0)
+		l->backup_left = left;
+	return r == TGOTP_BACKUP_USED ? OUT_BACKUP_CODE : GO_ON;
+}
+
 /* Judges one answer; a wrong code is GO_ON: ask again. */
 static enum outcome try_answer(struct login *l, enum tgotp_answer a, const char *code)
 {
@@ -448,7 +501,11 @@ static enum outcome try_answer(struct login *l, enum tgotp_answer a, const char 
 		return GO_ON; /* a wrong try, without a Gateway call */
 	case TGOTP_ANSWER_NO_REPLY:
 		return OUT_CONVERSATION_FAILED;
+	case TGOTP_ANSWER_BACKUP:
+		return try_backup(l, code);
 	case TGOTP_ANSWER_CODE:
+		if (!l->request_id[0])
+			return GO_ON; /* at the backup prompt: no Telegram code was sent */
 		break;
 	}
 	if (time(NULL) - l->sent_at > l->cfg.ttl)
@@ -474,7 +531,7 @@ static enum outcome try_answer(struct login *l, enum tgotp_answer a, const char 
 }
 
 /* Asks for the code up to max_tries times. */
-static enum outcome verify_code(struct login *l)
+static enum outcome verify_code(struct login *l, size_t prompt_msg)
 {
 	char code[TGOTP_ANSWER_MAX];
 	struct tgotp_message_vars v = {NULL, 0, 0};
@@ -482,7 +539,7 @@ static enum outcome verify_code(struct login *l)
 	enum outcome o;
 
 	for (tries = 1;; tries++) {
-		o = try_answer(l, read_answer(l, code), code);
+		o = try_answer(l, read_answer(l, prompt_msg, code), code);
 		explicit_bzero(code, sizeof(code));
 		if (o != GO_ON)
 			return o;
@@ -620,7 +677,6 @@ static enum outcome take_slots(struct login *l)
 {
 	time_t now = time(NULL), until;
 	long retry;
-	struct tgotp_message_vars mv = {NULL, 0, 0};
 	enum tgotp_verdict v;
 
 	v = tgotp_state_flood_check(l->state, now, &until);
@@ -629,11 +685,8 @@ static enum outcome take_slots(struct login *l)
 	if (v == TGOTP_STATE_OK)
 		v = tgotp_state_rate_take(l->state, l->user, l->cfg.rate_limit, l->cfg.rate_window,
 					  now, &retry);
-	if (v == TGOTP_STATE_LIMITED) {
-		mv.m = (retry + 59) / 60;
-		say(l, PAM_ERROR_MSG, offsetof(struct tgotp_messages, rate_limited), &mv);
-		return OUT_RATE_LIMITED;
-	}
+	if (v == TGOTP_STATE_LIMITED)
+		return rate_limited(l, retry);
 	if (v == TGOTP_STATE_OK) {
 		l->slot_at = now;
 		v = tgotp_state_budget_take(l->state, l->cfg.daily_budget, now);
@@ -668,6 +721,60 @@ static enum outcome open_gateway(struct login *l)
 	return l->gw ? GO_ON : OUT_CLIENT_SETUP_FAILED;
 }
 
+/* Whether Telegram cannot be used for this login in a way that a backup
+ * code may stand in for: no number, not on Telegram, no sending from this
+ * host (budget, FLOOD_WAIT), or nobody answering where that does not let
+ * the user in anyway (failmode). */
+static bool telegram_unusable(const struct login *l, enum outcome o)
+{
+	switch (o) {
+	case OUT_UNMAPPED_DENY:
+	case OUT_UNMAPPED_FALLBACK:
+	case OUT_NOT_ON_TELEGRAM:
+	case OUT_DAILY_BUDGET:
+	case OUT_FLOOD_WAIT:
+		return true;
+	case OUT_GATEWAY_UNAVAILABLE:
+	case OUT_DIRECTORY_UNAVAILABLE:
+		return l->cfg.failmode != TGOTP_FAIL_SAFE || getauxval(AT_SECURE);
+	default:
+		return false;
+	}
+}
+
+/* The backup prompt, when Telegram cannot be used (outcome o) and the user
+ * has backup codes left; else o stays. */
+static enum outcome backup_instead(struct login *l, enum outcome o)
+{
+	int n;
+
+	if (!l->cfg.backup_codes_file || !l->cfg.backup_codes_file[0] || !telegram_unusable(l, o))
+		return o;
+	if (!l->state && !(l->state = tgotp_state_open(l->cfg.state_dir, &l->log)))
+		return o;
+	n = tgotp_backup_count(l->cfg.backup_codes_file, l->user, &l->log);
+	if (n <= 0)
+		return o;
+	tgotp_log(&l->log, LOG_DEBUG,
+		  "Telegram cannot be used (%s): asking for one of %d backup codes",
+		  outcomes[o].name, n);
+	l->instead = o;
+	return verify_code(l, BACKUP_PROMPT);
+}
+
+/* SECURITY: an empty account turns every login into PAM_AUTHINFO_UNAVAIL;
+ * the administrator must hear of it before. */
+static void watch_balance(struct login *l)
+{
+	if (l->cfg.balance_warning <= 0 || !l->last.has_balance)
+		return;
+	if (l->state)
+		tgotp_state_balance_record(l->state, time(NULL), l->last.remaining_balance);
+	if (l->last.remaining_balance < l->cfg.balance_warning)
+		tgotp_log(&l->log, LOG_WARNING, "low_balance remaining=%.4f balance_warning=%.4f",
+			  l->last.remaining_balance, l->cfg.balance_warning);
+}
+
 TGOTP_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct login l;
@@ -679,6 +786,8 @@ TGOTP_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, co
 	l.flags = flags;
 	l.log.fn = log_to_pam;
 	l.log.ctx = pamh;
+	l.backup_left = -1;
+	l.instead = GO_ON;
 	o = prepare(&l, argc, argv);
 	if (o == GO_ON)
 		o = open_state(&l);
@@ -691,14 +800,18 @@ TGOTP_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, co
 	if (o == GO_ON) {
 		struct tgotp_message_vars v = {l.masked, 0, 0};
 		say(&l, PAM_TEXT_INFO, offsetof(struct tgotp_messages, sent), &v);
-		o = verify_code(&l);
+		o = verify_code(&l, CODE_PROMPT);
 	}
+	watch_balance(&l);
+	o = backup_instead(&l, o);
 	rc = finish(&l, o);
-	/* A code that can no longer be used should not stay on the phone;
-	 * skipped when the Gateway just failed (it would only add a timeout). */
-	if (rc != PAM_SUCCESS && l.request_id[0] && l.last_gw != TGOTP_GW_UNAVAILABLE)
+	/* A code that can no longer be used (or was not needed: a backup code
+	 * was) should not stay on the phone; skipped when the Gateway just
+	 * failed (it would only add a timeout). */
+	if ((rc != PAM_SUCCESS || o == OUT_BACKUP_CODE) && l.request_id[0] &&
+	    l.last_gw != TGOTP_GW_UNAVAILABLE)
 		tgotp_gw_revoke(l.gw, l.request_id);
-	if (o == OUT_SUCCESS && l.cfg.grace_period > 0)
+	if ((o == OUT_SUCCESS || o == OUT_BACKUP_CODE) && l.cfg.grace_period > 0)
 		tgotp_state_grace_record(l.state, l.user, l.service, l.rhost, time(NULL));
 	tgotp_gateway_free(l.gw);
 	tgotp_state_close(l.state);

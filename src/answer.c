@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "answer.h"
+#include "backup.h"
 
 const char tgotp_sshd_bad_password[] = "\b\n\r\177INCORRECT";
 
@@ -13,6 +14,7 @@ enum tgotp_answer tgotp_answer_classify(const char *resp, long code_length,
 {
 	size_t n = 0, i;
 	bool digits_only = true;
+	tgotp_backup_code backup;
 
 	code[0] = '\0';
 	if (strcmp(resp, tgotp_sshd_bad_password) == 0)
@@ -32,5 +34,11 @@ enum tgotp_answer tgotp_answer_classify(const char *resp, long code_length,
 	/* Anything but code_length digits cannot be right: not worth a call. */
 	if (digits_only && code_length > 0 && n == (size_t)code_length)
 		return TGOTP_ANSWER_CODE;
+	/* letters and a dash: never a Telegram code, whatever code_length */
+	if (tgotp_backup_normalise(resp, backup)) {
+		memcpy(code, backup, sizeof(backup));
+		explicit_bzero(backup, sizeof(backup));
+		return TGOTP_ANSWER_BACKUP;
+	}
 	return TGOTP_ANSWER_MALFORMED;
 }

@@ -15,12 +15,14 @@
  * root's, mode 0600, and is written only by the module (as root), under
  * the lock named beside it:
  *
- *   .lock        empty; the host-wide lock (flock): budget and flood
+ *   .lock        empty; the host-wide lock (flock): budget, flood, balance, and
+ *                the backup codes file (backup.h)
  *   lock.<enc>   empty; the lock of one user's files: rate.<enc>, grace.<enc>
  *   rate.<enc>   codes sent to the user (state_limits.h)
  *   grace.<enc>  the user's verified logins (state_grace.h)
  *   budget       codes sent on one UTC day (state_limits.h)
  *   flood        the end of a FLOOD_WAIT pause (state_limits.h)
+ *   balance      the Gateway balance last seen (state_limits.h)
  *   .tmp.<name>  <name> being written; renamed over it when complete, then
  *                the directory is synced
  *

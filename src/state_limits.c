@@ -246,6 +246,63 @@ enum tgotp_verdict tgotp_state_flood_set(struct tgotp_state *st, time_t until)
 	return v;
 }
 
+/* ---- the Gateway's balance */
+
+enum tgotp_verdict tgotp_state_balance_record(struct tgotp_state *st, time_t now, double amount)
+{
+	enum tgotp_verdict v;
+	int lock;
+
+	if ((v = tgotp_state_lock(st, NULL, &lock)) != TGOTP_STATE_OK)
+		return v;
+	snprintf(st->buf, sizeof(st->buf), "%lld %.4f\n", (long long)now, amount);
+	if (tgotp_state_write(st, "balance", st->buf) != 0)
+		v = TGOTP_STATE_ERROR;
+	tgotp_state_unlock(lock);
+	return v;
+}
+
+/* "<time> <amount>\n" from buf (len bytes); -1 when it is not that. */
+static int parse_balance(const char *buf, int len, time_t *seen, double *amount)
+{
+	const char *sp = memchr(buf, ' ', (size_t)len), *a, *end = buf + len - 1;
+	bool dot = false, digit = false;
+
+	if (len < 4 || !sp || *end != '\n' || tgotp_state_parse_time(buf, sp, seen) < 0)
+		return -1;
+	for (a = sp + 1 + (sp[1] == '-'); a < end; a++) {
+		if (*a == '.' && !dot && digit)
+			dot = true;
+		else if (*a >= '0' && *a <= '9')
+			digit = true;
+		else
+			return -1;
+	}
+	if (!digit || end - sp > 24)
+		return -1;
+	*amount = strtod(sp + 1, NULL);
+	return 0;
+}
+
+enum tgotp_verdict tgotp_state_balance_last(struct tgotp_state *st, time_t *seen, double *amount)
+{
+	enum tgotp_verdict v;
+	int len, lock;
+
+	*seen = 0;
+	*amount = 0;
+	if ((v = tgotp_state_lock(st, NULL, &lock)) != TGOTP_STATE_OK)
+		return v;
+	len = tgotp_state_read(st, "balance", st->buf, sizeof(st->buf));
+	if (len != -ENOENT && (len < 0 || parse_balance(st->buf, len, seen, amount) < 0)) {
+		tgotp_log(st->log, LOG_ERR, "state file balance is corrupt or unusable");
+		*seen = 0;
+		v = TGOTP_STATE_ERROR;
+	}
+	tgotp_state_unlock(lock);
+	return v;
+}
+
 /* ---- for the administrator */
 
 static int cmp_time(const void *a, const void *b)

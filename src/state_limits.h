@@ -12,6 +12,10 @@
  *               file of another day counts 0. Locked by .lock.
  *   flood       "<time>\n": no sending before then (a FLOOD_WAIT answer),
  *               at most a day ahead. Locked by .lock.
+ *   balance     "<time> <amount>\n": the Gateway's remaining_balance last
+ *               seen, and when; <amount> is decimal with 4 places, a
+ *               minus sign allowed. Written only while balance_warning is
+ *               set, for tgotp state. Locked by .lock.
  *
  * A corrupt rate or budget record counts as full, a corrupt flood record
  * as a pause of 60 s: never as empty. */
@@ -37,6 +41,9 @@ enum tgotp_verdict tgotp_state_rate_give_back(struct tgotp_state *st, const char
 enum tgotp_verdict tgotp_state_budget_take(struct tgotp_state *st, long budget, time_t now);
 enum tgotp_verdict tgotp_state_budget_give_back(struct tgotp_state *st, time_t now);
 
+/* Records amount as the balance seen at now. */
+enum tgotp_verdict tgotp_state_balance_record(struct tgotp_state *st, time_t now, double amount);
+
 /* ---- for the administrator (tgotp state, tgotp reset) */
 
 /* The times codes were sent to user within window seconds before now,
@@ -47,5 +54,7 @@ enum tgotp_verdict tgotp_state_rate_list(struct tgotp_state *st, const char *use
 enum tgotp_verdict tgotp_state_rate_clear(struct tgotp_state *st, const char *user);
 /* Codes counted today against daily_budget (counted only while it is set). */
 enum tgotp_verdict tgotp_state_budget_used(struct tgotp_state *st, time_t now, long *count);
+/* The balance last recorded and when (*seen 0: none recorded). */
+enum tgotp_verdict tgotp_state_balance_last(struct tgotp_state *st, time_t *seen, double *amount);
 
 #endif

@@ -60,6 +60,22 @@ static void not_codes(void **state)
 	assert_int_equal(read6("\b\n\r\177INCORRECT", code), TGOTP_ANSWER_SSHD_DENIED);
 }
 
+/* Letters and a dash: a backup code, whatever code_length; normalised. */
+static void backup_codes(void **state)
+{
+	char code[TGOTP_ANSWER_MAX];
+
+	(void)state;
+	assert_int_equal(read6("abcde-fghjk", code), TGOTP_ANSWER_BACKUP);
+	assert_string_equal(code, "abcde-fghjk");
+	assert_int_equal(read6(" ABCDE FGHJK ", code), TGOTP_ANSWER_BACKUP);
+	assert_string_equal(code, "abcde-fghjk");
+	assert_int_equal(tgotp_answer_classify("abcdefghjk", 8, code), TGOTP_ANSWER_BACKUP);
+	assert_int_equal(read6("abcde-fghj", code), TGOTP_ANSWER_MALFORMED);
+	assert_int_equal(read6("abcde-12345", code), TGOTP_ANSWER_MALFORMED);
+	assert_int_equal(read6("1234567890", code), TGOTP_ANSWER_MALFORMED);
+}
+
 static void log_fields(void **state)
 {
 	char out[64];
@@ -84,6 +100,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(codes),
 	    cmocka_unit_test(not_codes),
+	    cmocka_unit_test(backup_codes),
 	    cmocka_unit_test(log_fields),
 	};
 
