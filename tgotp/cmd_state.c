@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* tgotp state: codes sent, grace entries, FLOOD_WAIT and the daily budget;
+/* tgotp state: codes sent, grace entries, FLOOD_WAIT, the daily budget and
+ * the Gateway balance last seen;
  * tgotp reset: a user's rate slots and grace entries cleared. */
 #include <stdio.h>
 #include <string.h>
@@ -78,8 +79,11 @@ static int host(struct cli *c, struct tgotp_state *st, time_t now, cJSON *out)
 	long used = 0;
 	enum tgotp_verdict f = tgotp_state_flood_check(st, now, &until);
 	enum tgotp_verdict b = tgotp_state_budget_used(st, now, &used);
+	time_t seen = 0;
+	double amount = 0;
+	enum tgotp_verdict m = tgotp_state_balance_last(st, &seen, &amount);
 	char a[32], day[11];
-	cJSON *h, *budget;
+	cJSON *h, *budget, *balance;
 
 	strftime(day, sizeof(day), "%Y-%m-%d", gmtime(&now));
 	if (!c->json) {
@@ -91,6 +95,11 @@ static int host(struct cli *c, struct tgotp_state *st, time_t now, cJSON *out)
 			printf(" of daily_budget %ld\n", c->cfg.daily_budget);
 		else
 			printf(" (counted only while daily_budget is set)\n");
+		if (seen)
+			printf("balance: %.4f seen %s%s\n", amount, cli_time(seen, a),
+			       amount < c->cfg.balance_warning ? ", below balance_warning" : "");
+		else
+			printf("balance: none seen (kept only while balance_warning is set)\n");
 	} else {
 		h = cJSON_AddObjectToObject(out, "host");
 		if (f == TGOTP_STATE_LIMITED)
@@ -101,8 +110,19 @@ static int host(struct cli *c, struct tgotp_state *st, time_t now, cJSON *out)
 		cJSON_AddStringToObject(budget, "day", day);
 		cJSON_AddNumberToObject(budget, "used", (double)used);
 		cJSON_AddNumberToObject(budget, "limit", (double)c->cfg.daily_budget);
+		if (seen) {
+			balance = cJSON_AddObjectToObject(h, "balance");
+			cJSON_AddNumberToObject(balance, "remaining", amount);
+			cJSON_AddNumberToObject(balance, "seen", (double)seen);
+			cJSON_AddNumberToObject(balance, "warning", c->cfg.balance_warning);
+		} else {
+			cJSON_AddNullToObject(h, "balance");
+		}
 	}
-	return (f == TGOTP_STATE_OK || f == TGOTP_STATE_LIMITED) && b == TGOTP_STATE_OK ? 0 : 1;
+	return (f == TGOTP_STATE_OK || f == TGOTP_STATE_LIMITED) && b == TGOTP_STATE_OK &&
+		       m == TGOTP_STATE_OK
+		   ? 0
+		   : 1;
 }
 
 int tgotp_cmd_state(struct cli *c, int argc, char **argv)

@@ -16,6 +16,7 @@ static const char usage_text[] =
     "       tgotp [-c FILE] enroll USER PHONE\n"
     "       tgotp [-c FILE] state [USER] [--json]\n"
     "       tgotp [-c FILE] reset USER\n"
+    "       tgotp [-c FILE] backup-codes USER [N] | --count USER\n"
     "       tgotp --version | --help\n"
     "\n"
     "  -c FILE   the configuration (default " TGOTP_DEFAULT_CONFIG ")\n"
@@ -26,8 +27,11 @@ static const char usage_text[] =
     "  test      a real login from the terminal: a code is sent and asked for\n"
     "  enroll    send a code to PHONE; once it is entered, map USER to PHONE\n"
     "            in users_file\n"
-    "  state     codes sent, grace entries, FLOOD_WAIT and the daily budget\n"
+    "  state     codes sent, grace entries, FLOOD_WAIT, the daily budget and\n"
+    "            the Gateway balance last seen\n"
     "  reset     clear USER's rate limit and grace entries\n"
+    "  backup-codes  replace USER's backup codes with N (default 10) new ones,\n"
+    "            shown once; --count: how many are left\n"
     "\n"
     "Exit status: 0 all well, 1 a problem was found or the action failed, 2 usage.\n";
 
@@ -189,8 +193,13 @@ static const struct {
 	const char *name;
 	int (*run)(struct cli *c, int argc, char **argv);
 } commands[] = {
-    {"check", tgotp_cmd_check},	  {"lookup", tgotp_cmd_lookup}, {"test", tgotp_cmd_test},
-    {"enroll", tgotp_cmd_enroll}, {"state", tgotp_cmd_state},	{"reset", tgotp_cmd_reset},
+    {"check", tgotp_cmd_check},
+    {"lookup", tgotp_cmd_lookup},
+    {"test", tgotp_cmd_test},
+    {"enroll", tgotp_cmd_enroll},
+    {"state", tgotp_cmd_state},
+    {"reset", tgotp_cmd_reset},
+    {"backup-codes", tgotp_cmd_backup_codes},
 };
 
 int main(int argc, char **argv)

@@ -41,6 +41,7 @@ int tgotp_cmd_test(struct cli *c, int argc, char **argv);
 int tgotp_cmd_enroll(struct cli *c, int argc, char **argv);
 int tgotp_cmd_state(struct cli *c, int argc, char **argv);
 int tgotp_cmd_reset(struct cli *c, int argc, char **argv);
+int tgotp_cmd_backup_codes(struct cli *c, int argc, char **argv);
 
 /* ---- shared (main.c) */
 

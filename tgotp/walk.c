@@ -109,6 +109,20 @@ static int open_gateway(struct walk *w)
 	return w->gw ? 0 : -1;
 }
 
+/* As the module does: the balance kept for tgotp state, a warning when it
+ * is below balance_warning. */
+static void watch_balance(struct walk *w, const struct tgotp_status *st)
+{
+	double warn = w->c->cfg.balance_warning;
+
+	if (warn <= 0 || !st->has_balance)
+		return;
+	tgotp_state_balance_record(w->state, time(NULL), st->remaining_balance);
+	if (st->remaining_balance < warn)
+		cli_say(w->c, LOG_WARNING, "low_balance remaining=%.4f balance_warning=%.4f",
+			st->remaining_balance, warn);
+}
+
 int walk_send(struct walk *w)
 {
 	struct tgotp_config *cfg = &w->c->cfg;
@@ -144,6 +158,11 @@ int walk_send(struct walk *w)
 	r = tgotp_gw_send(w->gw, &req, &st);
 	step("sendVerificationMessage", r, &st);
 	w->last_gw = r;
+	if (!st.has_balance && ability.has_balance) {
+		st.has_balance = true;
+		st.remaining_balance = ability.remaining_balance;
+	}
+	watch_balance(w, &st);
 	if (r != TGOTP_GW_OK) {
 		/* SECURITY (as the module): a request that left and got no
 		 * answer may still have sent a message: the slot stays taken */

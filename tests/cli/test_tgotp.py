@@ -222,7 +222,8 @@ def run_cases(d, ports, certs):
     check("--version: exit 0, names the version", rc == 0 and out.startswith("tgotp "), out + err)
     rc, out, err = tgotp("--help")
     check("--help: exit 0, lists every command", rc == 0 and all(
-        w in out for w in ("check", "lookup", "test", "enroll", "state", "reset")), out)
+        w in out for w in ("check", "lookup", "test", "enroll", "state", "reset",
+                           "backup-codes")), out)
     for args in ([], ["frobnicate"], ["--bogus", "check"], c + ["lookup"], c + ["check", "--nope"],
                  c + ["reset"], c + ["enroll", "x"]):
         rc, out, err = tgotp(*args)
@@ -388,6 +389,53 @@ def run_cases(d, ports, certs):
     j = as_json(out)
     check("lookup finds the enrolled user", rc == 0 and j and j["phone"] == "+442079460959",
           out + err)
+
+    # ---- backup codes
+    backup, conf2 = d + "/backup", d + "/backup.conf"
+    write(conf2, base + 'backup_codes_file = "%s"\nbalance_warning = 2.5\n' % backup)
+    c2 = ["-c", conf2]
+    rc, out, err = tgotp(*c, "backup-codes", "alice")
+    check("backup-codes without backup_codes_file: exit 1, says so",
+          rc == 1 and "backup_codes_file is not set" in err, out + err)
+    rc, out, err = tgotp(*c2, "backup-codes", "alice", "3")
+    codes = out.split()
+    st = os.stat(backup) if os.path.exists(backup) else None
+    check("backup-codes USER 3: three codes xxxxx-xxxxx shown once, only hashes kept, root 0600",
+          rc == 0 and len(codes) == 3 and all(len(x) == 11 and x[5] == "-" for x in codes) and
+          st and stat.S_IMODE(st.st_mode) == 0o600 and st.st_uid == 0 and
+          not any(x in open(backup).read() for x in codes) and
+          open(backup).read().startswith("alice $"), out + err)
+    rc, out, err = tgotp(*c2, "backup-codes", "alice")
+    rc2, out2, err2 = tgotp(*c2, "backup-codes", "--count", "alice")
+    check("backup-codes USER: ten new ones replace the old; --count says 10",
+          rc == 0 and len(out.split()) == 10 and not set(codes) & set(out.split()) and
+          rc2 == 0 and out2 == "alice: 10 backup codes left\n" and
+          open(backup).read().count("alice $") == 10, out + err + out2 + err2)
+    for args in (["backup-codes"], ["backup-codes", "alice", "0"], ["backup-codes", "alice", "101"],
+                 ["backup-codes", "--count", "alice", "3"]):
+        rc, out, err = tgotp(*c2, *args)
+        check("usage error %s: exit 2" % " ".join(args), rc == 2, out + err)
+    rc, out, err = tgotp(*c2, "backup-codes", "--count", "alice", user=nobody)
+    check("backup-codes refused to non-root, exit 1", rc == 1 and "needs root" in err, err)
+
+    # ---- the balance: tgotp test records it as a login does; state shows it
+    control("/reset", {})
+    control("/config", {"balance": 1.5})
+    rc, out, err = tgotp(*c2, "reset", "alice")
+    rc, out, err = interactive(c2 + ["test", "alice"], lambda code: code or "")
+    check("test: a balance below balance_warning is warned about once",
+          rc == 0 and err.count("low_balance remaining=1.4900 balance_warning=2.5000") == 1,
+          out + err)
+    rc, out, err = tgotp(*c2, "state")
+    check("state: the balance last seen, when, and that it is low",
+          rc == 0 and "balance: 1.4900 seen 20" in out and "below balance_warning" in out,
+          out + err)
+    rc, out, err = tgotp(*c2, "state", "--json")
+    j = as_json(out)
+    check("state --json: host.balance remaining, seen, warning",
+          rc == 0 and j and j["host"]["balance"]["remaining"] == 1.49 and
+          abs(j["host"]["balance"]["seen"] - time.time()) < 120 and
+          j["host"]["balance"]["warning"] == 2.5, out + err)
 
 
 if __name__ == "__main__":
