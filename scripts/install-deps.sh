@@ -10,7 +10,7 @@ set -euo pipefail
 profile=${1:-test}
 build=(
 	make gcc pkg-config
-	libpam0g-dev libcurl4-openssl-dev libcjson-dev libconfuse-dev libldap-dev
+	libpam0g-dev libcurl4-openssl-dev libcjson-dev libconfuse-dev libldap-dev libcrypt-dev
 )
 # libpam-modules: pam_deny.so of the demo's service file.
 demo=(python3 openssl ca-certificates libpam-modules)
