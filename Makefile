@@ -4,7 +4,7 @@
 #   make demo        a real login through PAM against the bundled mock Gateway
 #   make install     DESTDIR=... into the distribution's PAM module directory
 #   make man-check   lint the man pages; their key list against the module's
-VERSION    := 0.1.0
+VERSION    := 0.2.0
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS       := pam libcurl libcjson libconfuse ldap libcrypt
