@@ -210,17 +210,26 @@ fuzz-clean:
 	rm -rf $(FUZZ_BUILD)
 
 # ---- packages (built from a clean copy of the tree; results in $(BUILD)/pkg)
+# PKG_TREE: what to pack, HEAD by default (committed files only); any tree-ish,
+# e.g. the working tree's as tests/package/test_package.sh makes it.
+PKG_TREE ?= HEAD
 dist:
 	@mkdir -p $(BUILD)/pkg
 	git archive --format=tar.gz --prefix=pam_tgotp-$(VERSION)/ \
-	    -o $(BUILD)/pkg/pam_tgotp-$(VERSION).tar.gz HEAD
+	    -o $(BUILD)/pkg/pam_tgotp-$(VERSION).tar.gz $(PKG_TREE)
 
+# The package's own make runs without this one's command line (MAKEFLAGS)
+# and variables: "make deb BUILD=DIR" would have its "make clean" remove DIR.
+PKG_ENV := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD -u OPT -u SAN
 deb:
 	rm -rf $(BUILD)/pkg/deb && mkdir -p $(BUILD)/pkg/deb
-	git archive --format=tar HEAD | tar -x -C $(BUILD)/pkg/deb
-	cd $(BUILD)/pkg/deb && dpkg-buildpackage -us -uc -b
+	git archive --format=tar $(PKG_TREE) | tar -x -C $(BUILD)/pkg/deb
+	cd $(BUILD)/pkg/deb && $(PKG_ENV) dpkg-buildpackage -us -uc -b
 	ls $(BUILD)/pkg/*.deb
 
+# brp-compress by bash: Debian's /bin/sh (dash) lacks its "read -d" and would
+# leave the man pages uncompressed (Fedora's /bin/sh is bash already).
 rpm: dist
-	rpmbuild -tb --nodeps --define "_topdir $(CURDIR)/$(BUILD)/pkg/rpmbuild" \
+	$(PKG_ENV) rpmbuild -tb --nodeps --define "_topdir $(abspath $(BUILD))/pkg/rpmbuild" \
+	    --define '__brp_compress bash %{_rpmconfigdir}/brp-compress %{?_prefix}' \
 	    $(BUILD)/pkg/pam_tgotp-$(VERSION).tar.gz
