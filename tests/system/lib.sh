@@ -14,6 +14,11 @@
 # Environment (exported by tests/run-tests.sh): TGOTP_MOCK_PORTS (ports file
 # of the running mock), TGOTP_CERTS (its CA), TGOTP_MODULE (the built module).
 # Without them the test starts its own mock and uses build/pam_tgotp.so.
+# TGOTP_INSTALLED=1 (tests/package/test_package.sh): the installed package's
+# module instead, as dpkg put it in the PAM module directory (the stacks
+# load it by name), its /etc/security/pam_tgotp.conf as the start of the
+# test's configuration and its examples (/usr/share/doc/libpam-tgotp/
+# examples) as the PAM and sshd files.
 #
 # SYS_KEEP=DIR keeps the terminal transcripts and logs there for a look.
 #
@@ -37,6 +42,9 @@ SYS_SYSLOG_MARK=0
 SYS_SYSLOG_PID=
 SYS_SYNC=0
 T=
+SYS_CONF=$TOP/conf # pam.d/, sshd_config.d/
+SYS_CONF_FILE=$TOP/conf/pam_tgotp.conf
+[ "${TGOTP_INSTALLED:-}" != 1 ] || SYS_CONF=/usr/share/doc/libpam-tgotp/examples
 
 skip() {
 	echo "SKIP: $*"
@@ -68,11 +76,12 @@ fail() {
 	sys_syslog_since_case | tail -n 15 | sed 's/^/  | /'
 }
 
-# check DESCRIPTION COMMAND...: PASS when COMMAND succeeds.
+# check DESCRIPTION COMMAND...: PASS when COMMAND succeeds; else FAIL and
+# status 1 ("check ... || show more").
 check() {
 	local what=$1
 	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
+	if "$@"; then pass "$what"; else fail "$what"; return 1; fi
 }
 
 # ---------------------------------------------------------------- set-up
@@ -113,11 +122,30 @@ sys_begin() {
 	# Our own copy: another run-tests.sh on the same build directory would
 	# replace the file while we run.
 	cp "$TGOTP_MOCK_PORTS" "$T/ports.json" && export TGOTP_MOCK_PORTS=$T/ports.json
-	install -m 0644 "$TGOTP_MODULE" "$SYS_PAMDIR/pam_tgotp.so"
+	if [ "${TGOTP_INSTALLED:-}" = 1 ]; then
+		sys_installed
+	else
+		install -m 0644 "$TGOTP_MODULE" "$SYS_PAMDIR/pam_tgotp.so"
+	fi
 	printf 'test-token\n' >/etc/security/pam_tgotp.token
 	chmod 0600 /etc/security/pam_tgotp.token
 	mkdir -p /run/sshd /run/sudo
 	chmod 0755 /run/sshd
+}
+
+# sys_installed: the package's module is the one in the PAM module directory,
+# unmodified (dpkg --verify); its configuration is kept as the test's base.
+sys_installed() {
+	local so bad
+	so=$(dpkg -L libpam-tgotp 2>/dev/null | grep '/security/pam_tgotp\.so$') ||
+		abort "TGOTP_INSTALLED=1 but libpam-tgotp is not installed (or ships no pam_tgotp.so)"
+	[ "$(readlink -f "$so")" = "$SYS_PAMDIR/pam_tgotp.so" ] ||
+		abort "the package's $so is not $SYS_PAMDIR/pam_tgotp.so"
+	bad=$(dpkg --verify libpam-tgotp 2>&1 | grep -v ' c /etc/') &&
+		abort "dpkg --verify libpam-tgotp: $bad"
+	SYS_CONF_FILE=$T/pam_tgotp.conf.installed
+	cp /etc/security/pam_tgotp.conf "$SYS_CONF_FILE" || abort "no /etc/security/pam_tgotp.conf"
+	echo "# the installed package's module: $so"
 }
 
 sys_pam_moduledir() {
@@ -303,15 +331,16 @@ sys_useradd() {
 }
 
 # sys_config [TEXT]: /etc/security/pam_tgotp.conf = the shipped example
-# (conf/pam_tgotp.conf, all comments) + the settings pointing at the mock
-# + TEXT. The numbers: tgotptest1 on Telegram, tgotptest2 on a number the
-# mock says is not on Telegram (999...), tgotptest3 has none.
+# (conf/pam_tgotp.conf, or the installed one; all comments) + the settings
+# pointing at the mock + TEXT. The numbers: tgotptest1 on Telegram,
+# tgotptest2 on a number the mock says is not on Telegram (999...),
+# tgotptest3 has none.
 # shellcheck disable=SC2120 # TEXT is optional
 sys_config() {
 	local api
 	api="https://127.0.0.1:$("${SYSTOOL[@]}" mock port gateway)"
 	{
-		cat "$TOP/conf/pam_tgotp.conf"
+		cat "$SYS_CONF_FILE"
 		cat <<-EOF
 
 			# ---- the system tests
@@ -329,18 +358,18 @@ sys_config() {
 	chmod 0600 /etc/security/pam_tgotp.conf
 }
 
-# sys_pam SERVICE FILE [SED-SCRIPT]: /etc/pam.d/SERVICE = conf/pam.d/FILE,
+# sys_pam SERVICE FILE [SED-SCRIPT]: /etc/pam.d/SERVICE = $SYS_CONF/pam.d/FILE,
 # optionally edited by SED-SCRIPT (only to switch to an alternative that
 # the file itself documents).
 sys_pam() {
 	local service=$1 file=$2 script=${3:-}
 	if [ -n "$script" ]; then
-		sed -E "$script" "$TOP/conf/pam.d/$file" >"/etc/pam.d/$service"
-		if cmp -s "$TOP/conf/pam.d/$file" "/etc/pam.d/$service"; then
+		sed -E "$script" "$SYS_CONF/pam.d/$file" >"/etc/pam.d/$service"
+		if cmp -s "$SYS_CONF/pam.d/$file" "/etc/pam.d/$service"; then
 			fail "the edit \"$script\" changed nothing in conf/pam.d/$file"
 		fi
 	else
-		cp "$TOP/conf/pam.d/$file" "/etc/pam.d/$service"
+		cp "$SYS_CONF/pam.d/$file" "/etc/pam.d/$service"
 	fi
 	chmod 0644 "/etc/pam.d/$service"
 }

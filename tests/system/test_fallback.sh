@@ -12,7 +12,7 @@ sys_begin sudo oathtool
 PW=Tgotp-test-pw-1
 for u in tgotptest1 tgotptest2 tgotptest3; do sys_useradd "$u" "$PW"; done
 sys_oath_users tgotptest1 tgotptest2 tgotptest3
-cp "$TOP/conf/pam.d/fallback-oath" /etc/pam.d/fallback-oath
+cp "$SYS_CONF/pam.d/fallback-oath" /etc/pam.d/fallback-oath
 chmod 0644 /etc/pam.d/fallback-oath
 sys_pam sudo sudo 's/^auth[[:space:]]+required[[:space:]]+pam_tgotp\.so$/@include fallback-oath/'
 check "the sudo stack includes the fallback stanza" grep -qx '@include fallback-oath' /etc/pam.d/sudo

@@ -17,7 +17,7 @@ PW=Tgotp-test-pw-1
 for u in tgotptest1 tgotptest2 tgotptest3; do sys_useradd "$u" "$PW"; done
 sys_config
 sys_oath_users tgotptest1 tgotptest2 tgotptest3
-cp "$TOP/conf/pam.d/fallback-oath" /etc/pam.d/fallback-oath
+cp "$SYS_CONF/pam.d/fallback-oath" /etc/pam.d/fallback-oath
 chmod 0644 /etc/pam.d/fallback-oath
 
 # Keys: the host's, and one client key that every test user accepts.
@@ -36,8 +36,8 @@ PORT=$("${SYSTOOL[@]}" freeport)
 DROPIN=$T/ssh/sshd_config.d/00-pam_tgotp.conf
 write_sshd_config() { # DROPIN-FILE [EXTRA-LINES [SED-SCRIPT-FOR-THE-DROPIN]]
 	rm -f "$T/ssh/sshd_config.d/"*
-	sed -E "${3:-}" "$TOP/conf/sshd_config.d/$1" >"$DROPIN"
-	if [ -n "${3:-}" ] && cmp -s "$TOP/conf/sshd_config.d/$1" "$DROPIN"; then
+	sed -E "${3:-}" "$SYS_CONF/sshd_config.d/$1" >"$DROPIN"
+	if [ -n "${3:-}" ] && cmp -s "$SYS_CONF/sshd_config.d/$1" "$DROPIN"; then
 		fail "the edit \"$3\" changed nothing in conf/sshd_config.d/$1"
 	fi
 	cat >"$T/ssh/sshd_config" <<-EOF
