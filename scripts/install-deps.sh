@@ -21,6 +21,7 @@ test=(
 	pkexec polkitd dbus-daemon
 	slapd ldap-utils
 	mandoc groff-base
+	dpkg-dev debhelper lintian rpm rpmlint pamtester
 )
 case $profile in
 build) pkgs=("${build[@]}") ;;
