@@ -118,13 +118,16 @@ check "make rpm builds the package (rpmbuild --nodeps)" [ $? = 0 ] || show "$T/r
 RPM=$(find "$PKG/rpmbuild/RPMS" -name "pam_tgotp-$v-1.*.rpm" 2>/dev/null | head -n 1)
 [ -f "$RPM" ] || abort "no pam_tgotp-$v-1 rpm: $(tail -n 5 "$T/rpm.log")"
 
-# lintian: overrides only in debian/libpam-tgotp.lintian-overrides, each
-# with its reason; an unused one is reported too (--pedantic shows it).
-lintian --pedantic --show-overrides "$DEB" >"$T/lintian.log" 2>&1
+# lintian on the .changes: both .debs (the -dbgsym too) and the upload's
+# files. Overrides only in debian/libpam-tgotp.lintian-overrides, each with
+# its reason; an unused one is an I: tag (-I shows it).
+lintian -I --pedantic --show-overrides "$PKG/pam-tgotp_${v}_$(dpkg --print-architecture).changes" \
+	>"$T/lintian.log" 2>&1
 lerr=$(grep -c '^E: ' "$T/lintian.log") lwarn=$(grep -c '^W: ' "$T/lintian.log")
 lover=$(grep -c '^O: ' "$T/lintian.log")
 check "lintian: no errors, no warnings" [ "$lerr $lwarn" = "0 0" ] || show "$T/lintian.log"
-check "lintian: every override is used" not_in "$T/lintian.log" 'unused-override\|mismatched-override'
+check "lintian: every override is used" not_in "$T/lintian.log" 'unused-override\|mismatched-override' ||
+	grep 'unused-override\|mismatched-override' "$T/lintian.log" | sed 's/^/  | /'
 rpmlint -r rpm/pam_tgotp.rpmlintrc "$RPM" rpm/pam_tgotp.spec >"$T/rpmlint.log" 2>&1
 rerr=$(grep -c ': E: ' "$T/rpmlint.log") rwarn=$(grep -c ': W: ' "$T/rpmlint.log")
 check "rpmlint: no errors" [ "$rerr" = 0 ] || show "$T/rpmlint.log"
