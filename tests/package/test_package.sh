@@ -51,7 +51,7 @@ show() { tail -n "${2:-20}" "$1" | sed 's/^/  | /'; }
 for p in git make dpkg-buildpackage dh dpkg-deb lintian rpmbuild rpmlint rpm pamtester unshare \
 	python3 sha256sum findmnt; do
 	command -v "$p" >/dev/null 2>&1 ||
-		skip "$p is not installed (tests/install-deps.sh installs what these tests need)"
+		skip "$p is not installed (scripts/install-deps.sh installs what these tests need)"
 done
 if [ "${TGOTP_PKG_NS:-}" != 1 ]; then
 	err=$(unshare -m --propagation private true 2>&1) ||
