@@ -146,16 +146,19 @@ int tgotp_cmd_state(struct cli *c, int argc, char **argv)
 		list = cJSON_AddArrayToObject(out, "users");
 	}
 	if (n == 1) {
-		bad |= one_user(c, st, cli_account(c, pos[0], account, sizeof(account)), now, list);
+		bad = one_user(c, st, cli_account(c, pos[0], account, sizeof(account)), now, list);
 	} else if ((users = tgotp_state_users(st))) {
+		/* every user is shown, whichever cannot be read */
 		for (i = 0; users[i]; i++)
-			bad |= one_user(c, st, users[i], now, list);
+			if (one_user(c, st, users[i], now, list) != 0)
+				bad = 1;
 		if (!users[0] && !c->json)
 			printf("no user has state\n");
 	} else {
 		bad = 1;
 	}
-	bad |= host(c, st, now, out);
+	if (host(c, st, now, out) != 0)
+		bad = 1;
 	tgotp_state_users_free(users);
 	tgotp_state_close(st);
 	if (c->json)
