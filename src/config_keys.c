@@ -205,6 +205,22 @@ const struct tgotp_config_key *tgotp_config_key_at(const struct tgotp_config_key
 	return NULL;
 }
 
+const char *tgotp_config_key_name(size_t section, size_t offset)
+{
+	const struct tgotp_config_key *k = keys, *row;
+	size_t n = NKEYS(keys);
+
+	if (section != TGOTP_KEY_TOP) {
+		row = tgotp_config_key_at(keys, n, section);
+		if (!row || !row->keys)
+			return "?";
+		k = row->keys;
+		n = row->nkeys;
+	}
+	row = tgotp_config_key_at(k, n, offset);
+	return row ? row->name : "?";
+}
+
 const struct tgotp_config_key *tgotp_config_section_keys(const char *name, size_t *n)
 {
 	const struct tgotp_config_key *sec =

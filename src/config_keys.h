@@ -58,4 +58,11 @@ const struct tgotp_config_key *tgotp_config_key_named(const struct tgotp_config_
 const struct tgotp_config_key *tgotp_config_key_at(const struct tgotp_config_key *keys, size_t n,
 						   size_t offset);
 
+/* The name of the key whose field sits at offset: at the top level of
+ * struct tgotp_config for section TGOTP_KEY_TOP, else inside the section
+ * whose field sits at section (e.g. offsetof(struct tgotp_config, ldap)).
+ * "?" when there is none. */
+#define TGOTP_KEY_TOP ((size_t)-1)
+const char *tgotp_config_key_name(size_t section, size_t offset);
+
 #endif

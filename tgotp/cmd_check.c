@@ -3,12 +3,14 @@
  * it names, the users file line by line, the PAM stacks (check_pam.c) and,
  * with --online, the Gateway token and the directory bind. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../src/config_keys.h"
 #include "../src/fileio.h"
 #include "../src/ldapdir.h"
 #include "../src/users.h"
@@ -19,6 +21,12 @@
 /* The line of the configuration that sets key (inside "ldap { }" when
  * in_ldap), the last one when set twice; 0 when it is not set (the
  * default applies). A plain scan: the file parsed already. */
+/* A key's name from the key table, by its field: never written twice. */
+#define TOP_KEY(field) tgotp_config_key_name(TGOTP_KEY_TOP, offsetof(struct tgotp_config, field))
+#define LDAP_KEY(field)                                                                            \
+	tgotp_config_key_name(offsetof(struct tgotp_config, ldap),                                 \
+			      offsetof(struct tgotp_ldap_config, field))
+
 static int key_line(const char *text, const char *key, bool in_ldap)
 {
 	const char *p = text, *q;
@@ -140,9 +148,9 @@ static void check_state_dir(struct ctx *x)
 	struct stat st;
 	bool exists;
 	int before = x->c->errors;
-	cJSON *f = describe(x, "state_dir", path, &st, &exists);
+	cJSON *f = describe(x, TOP_KEY(state_dir), path, &st, &exists);
 
-	at_key(x, "state_dir", false);
+	at_key(x, TOP_KEY(state_dir), false);
 	if (!exists)
 		tgotp_log(&x->c->log, LOG_INFO,
 			  "%s: does not exist yet: the first login creates it (root, 0700)", path);
@@ -161,11 +169,11 @@ static cJSON *check_users_file(struct ctx *x)
 	struct stat st;
 	bool exists;
 	int before = x->c->errors, bad = 0, r;
-	cJSON *f = describe(x, "users_file", path, &st, &exists);
+	cJSON *f = describe(x, TOP_KEY(users_file), path, &st, &exists);
 	char *text = NULL;
 	size_t len = 0;
 
-	at_key(x, "users_file", false);
+	at_key(x, TOP_KEY(users_file), false);
 	r = tgotp_read_file(path, TGOTP_FILE_PERSONAL, USERS_FILE_MAX, &text, &len, &x->c->log);
 	if (r == -ENOENT)
 		tgotp_log(&x->c->log, LOG_INFO, "%s: does not exist: an empty map", path);
@@ -187,15 +195,15 @@ static void check_files(struct ctx *x)
 {
 	const struct tgotp_config *cfg = &x->c->cfg;
 
-	check_secret(x, "token_file", cfg->token_file, false, TGOTP_SECRET_TOKEN);
-	check_ca(x, "ca_file", cfg->ca_file, false);
+	check_secret(x, TOP_KEY(token_file), cfg->token_file, false, TGOTP_SECRET_TOKEN);
+	check_ca(x, TOP_KEY(ca_file), cfg->ca_file, false);
 	check_users_file(x);
 	check_state_dir(x);
 	if (cfg->ldap.enabled) {
 		if (cfg->ldap.bind_password_file[0])
-			check_secret(x, "bind_password_file", cfg->ldap.bind_password_file, true,
-				     TGOTP_SECRET_PASSWORD);
-		check_ca(x, "ca_file", cfg->ldap.ca_file, true);
+			check_secret(x, LDAP_KEY(bind_password_file), cfg->ldap.bind_password_file,
+				     true, TGOTP_SECRET_PASSWORD);
+		check_ca(x, LDAP_KEY(ca_file), cfg->ldap.ca_file, true);
 	}
 	x->c->prefix[0] = '\0';
 }
