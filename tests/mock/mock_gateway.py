@@ -113,8 +113,9 @@ def utf8_len(text):
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def choose_code(params):
-    """The caller's code, or a fresh one of code_length digits."""
+def choose_code(params, fixed_code=None):
+    """The caller's code, or a fresh one of code_length digits (fixed_code,
+    when /config set one: concurrent logins in make bench know it)."""
     code = params.get("code")
     if code is not None:  # the documented rule: code wins, code_length ignored
         if not re.fullmatch(r"[0-9]{4,8}", code):
@@ -123,6 +124,8 @@ def choose_code(params):
     if params.get("code_length") is None:
         raise ApiError("CODE_LENGTH_REQUIRED")
     length = int_in_range(params["code_length"], 4, 8, "CODE_LENGTH_INVALID")
+    if fixed_code is not None:
+        return fixed_code[:length]
     return "".join(secrets.choice("0123456789") for _ in range(length))
 
 
@@ -230,11 +233,12 @@ class Gateway:
             self.not_on_telegram = set()
             self.own_numbers = set()
             self.owned_senders = set(DEFAULT_SENDERS)
+            self.fixed_code = None
             self.stats = self._fresh_stats()
 
     @staticmethod
     def _fresh_stats():
-        return {"connections": 0, "requests": 0, "methods": {},
+        return {"connections": 0, "handshakes": 0, "resumed": 0, "requests": 0, "methods": {},
                 "access_token_param_used": False,
                 "tls_connections_by_port": {name: 0 for name, _ in TLS_PORTS},
                 "stall_connections": 0, "stolen": 0,
@@ -251,6 +255,12 @@ class Gateway:
                 return
             self.stats["connections"] += 1
             self.stats["tls_connections_by_port"][port_name] += 1
+
+    def count_handshake(self, resumed):
+        with self.lock:
+            self.stats["handshakes"] += 1
+            if resumed:
+                self.stats["resumed"] += 1
 
     def count_stolen(self, with_authorization):
         with self.lock:
@@ -294,7 +304,7 @@ class Gateway:
     def _config_view(self):
         return {"not_on_telegram": sorted(self.not_on_telegram),
                 "own_numbers": sorted(self.own_numbers),
-                "owned_senders": sorted(self.owned_senders),
+                "owned_senders": sorted(self.owned_senders), "fixed_code": self.fixed_code,
                 "balance": self.balance, "max_attempts": self.max_attempts}
 
     def add_fault(self, spec):
@@ -387,7 +397,7 @@ class Gateway:
     def _send_verification_message(self, params, now):
         digits = phone_digits(params.get("phone_number"))
         msg = self._prepaid(params.get("request_id"), digits)
-        code = choose_code(params)
+        code = choose_code(params, self.fixed_code)
         ttl = checked_ttl(params)
         self._check_sender(params.get("sender_username"))
         self._require_on_telegram(digits)
@@ -519,6 +529,9 @@ def parse_config(settings):
             parsed[key] = string_set(value, key, "+")
         elif key == "owned_senders":
             parsed[key] = string_set(value, key, "@")
+        elif key == "fixed_code" and (value is None or isinstance(value, str)
+                                      and re.fullmatch(r"[0-9]{8}", value)):
+            parsed[key] = value
         elif key == "balance" and isinstance(value, (int, float)) \
                 and not isinstance(value, bool):
             parsed[key] = float(value)
@@ -701,6 +714,7 @@ class ApiHandler(Handler):
             self.request.do_handshake()  # in this connection's thread
         except (OSError, ValueError):
             return
+        self.gateway.count_handshake(self.request.session_reused)
         super().handle()
 
     def finish(self):
@@ -996,7 +1010,7 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = False
     block_on_close = True
     allow_reuse_address = True
-    request_queue_size = 128
+    request_queue_size = 1024  # make bench starts 256 logins at once
 
     def __init__(self, name, handler, gateway, registry, tls_context=None):
         self.name = name

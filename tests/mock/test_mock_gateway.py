@@ -161,6 +161,36 @@ class MockTest(unittest.TestCase):
         self.assertEqual(stats["methods"], {"checksendability": 5})
         self.assertEqual(stats["tls_connections_by_port"]["gateway"], 1)
 
+    def test_handshakes_counted_apart_from_connections(self):
+        silent = socket.create_connection(("127.0.0.1", self.ports["gateway"]))  # no ClientHello
+        session, _ = self.tls_request()
+        _, reused = self.tls_request(session)
+        silent.close()
+        self.assertTrue(reused)
+        deadline = time.monotonic() + 5  # the silent connection's thread may lag
+        while self.control("GET", "/stats")[1]["connections"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stats = self.control("GET", "/stats")[1]
+        self.assertEqual((stats["connections"], stats["handshakes"], stats["resumed"]), (3, 2, 1))
+        self.assertEqual(stats["requests"], 2)
+
+    def tls_request(self, session=None):
+        """One checkSendAbility on a TLS socket of its own (resuming
+        session when given); returns its TLS session and whether it was resumed."""
+        raw = socket.create_connection(("127.0.0.1", self.ports["gateway"]), timeout=5)
+        with self.ctx.wrap_socket(raw, server_hostname="localhost",
+                                  session=session) as sock:
+            body = json.dumps({"phone_number": PHONE}).encode()
+            sock.sendall(b"POST /checkSendAbility HTTP/1.1\r\nHost: localhost\r\n"
+                         b"Authorization: Bearer " + TOKEN.encode() + b"\r\nConnection: close\r\n"
+                         b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                         % len(body) + body)
+            answer = b""
+            while chunk := sock.recv(4096):
+                answer += chunk
+            self.assertIn(b'"ok":true', answer)
+            return sock.session, sock.session_reused
+
     def test_connection_close_header(self):
         conn = self.connect()
         conn.request("POST", "/checkSendAbility", json.dumps({"phone_number": PHONE}),
@@ -272,6 +302,19 @@ class MockTest(unittest.TestCase):
         self.assertEqual(self.control("POST", "/config", {"bogus": 1})[0], 400)
         self.control("POST", "/reset")
         self.assertEqual(self.api("checkSendAbility", {"phone_number": PHONE})[0], 200)
+
+    def test_fixed_code(self):
+        self.assertEqual(self.control("POST", "/config", {"fixed_code": "12345678"})[0], 200)
+        request_id = self.send(code_length=6)
+        self.assertEqual(self.control("GET", "/last")[1]["code"], "123456")
+        self.assertEqual(self.check(request_id, "123456"), "code_valid")
+        self.assertEqual(self.send(code="4321") and self.control("GET", "/last")[1]["code"],
+                         "4321")  # the caller's code still wins
+        for bad in ("1234", "1234567a", 12345678):
+            self.assertEqual(self.control("POST", "/config", {"fixed_code": bad})[0], 400, bad)
+        self.control("POST", "/reset")
+        self.send(code_length=8)
+        self.assertNotEqual(self.control("GET", "/last")[1]["code"], "12345678")
 
     def test_requests_log(self):
         self.send(code="1234")
