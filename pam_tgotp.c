@@ -34,6 +34,10 @@
 /* Built with -fvisibility=hidden: only these two leave the module. */
 #define TGOTP_EXPORT __attribute__((visibility("default")))
 
+/* The steps a debug line times (see lap()): make bench's "where the time
+ * goes". */
+enum step { T_CONFIG, T_LOOKUP, T_STATE, T_CLIENT, T_ABILITY, T_SEND, T_CHECK, T_STEPS };
+
 /* How a login ends. Every step returns GO_ON or one of these; the outcomes
  * table below says what each means. */
 enum outcome {
@@ -169,7 +173,31 @@ struct login {
 	int backup_left;      /* the user's backup codes left once one was checked, else -1 */
 	enum outcome instead; /* why Telegram could not be used, when a backup code was
 				 asked for instead; else GO_ON */
+	struct timespec lap_wall, lap_cpu; /* debug: the end of the last step timed */
+	double ms[T_STEPS][2];		   /* debug: wall and CPU ms per step */
 };
+
+static double ms_since(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+/* Under debug: adds the time since the last lap to step (none when < 0). */
+static void lap(struct login *l, int step)
+{
+	struct timespec w, c;
+
+	if (!l->log.debug)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &w);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c);
+	if (step >= 0) {
+		l->ms[step][0] += ms_since(&l->lap_wall, &w);
+		l->ms[step][1] += ms_since(&l->lap_cpu, &c);
+	}
+	l->lap_wall = w;
+	l->lap_cpu = c;
+}
 
 static void log_to_pam(void *ctx, int prio, const char *msg)
 {
@@ -390,6 +418,7 @@ static enum outcome send_code(struct login *l)
 
 	if (l->cfg.check_ability) {
 		r = tgotp_gw_check_send_ability(l->gw, l->phone, &ability);
+		lap(l, T_ABILITY);
 		if (r != TGOTP_GW_OK)
 			return gateway_failed(l, r, &ability);
 		l->charged = true;
@@ -405,6 +434,7 @@ static enum outcome send_code(struct login *l)
 	req.code_length = l->cfg.code_length;
 	req.ttl = l->cfg.ttl;
 	r = tgotp_gw_send(l->gw, &req, &l->last);
+	lap(l, T_SEND);
 	if (!l->last.has_cost && ability.has_cost) {
 		l->last.has_cost = true; /* the fee was charged by the check */
 		l->last.request_cost = ability.request_cost;
@@ -510,7 +540,9 @@ static enum outcome try_answer(struct login *l, enum tgotp_answer a, const char 
 	}
 	if (time(NULL) - l->sent_at > l->cfg.ttl)
 		return OUT_EXPIRED;
+	lap(l, -1); /* not the user's typing */
 	r = tgotp_gw_check(l->gw, l->request_id, code, &st);
+	lap(l, T_CHECK);
 	if (r == TGOTP_GW_CODE_INVALID ||
 	    (r == TGOTP_GW_OK && st.verification == TGOTP_VERIFY_CODE_INVALID))
 		return GO_ON;
@@ -620,6 +652,7 @@ static enum outcome prepare(struct login *l, int argc, const char **argv)
 
 	if (parse_args(l, argc, argv, &config) < 0)
 		return OUT_BAD_ARGUMENT;
+	lap(l, -1);
 	if (pam_get_item(l->pamh, PAM_SERVICE, &item) == PAM_SUCCESS)
 		l->service = item;
 	if (pam_get_item(l->pamh, PAM_RHOST, &item) == PAM_SUCCESS)
@@ -630,6 +663,7 @@ static enum outcome prepare(struct login *l, int argc, const char **argv)
 	}
 	if (tgotp_config_load(config, &l->cfg, &l->log) < 0)
 		return OUT_CONFIG_ERROR;
+	lap(l, T_CONFIG);
 	if (failed_password(l->pamh))
 		return OUT_PASSWORD_FAILED;
 	/* SECURITY: a literal address only; sshd's UseDNS would let whoever
@@ -789,12 +823,16 @@ TGOTP_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, co
 	l.backup_left = -1;
 	l.instead = GO_ON;
 	o = prepare(&l, argc, argv);
+	lap(&l, T_LOOKUP);
 	if (o == GO_ON)
 		o = open_state(&l);
+	lap(&l, T_STATE);
 	if (o == GO_ON)
 		o = open_gateway(&l);
+	lap(&l, T_CLIENT);
 	if (o == GO_ON)
 		o = take_slots(&l);
+	lap(&l, T_STATE);
 	if (o == GO_ON)
 		o = send_code(&l);
 	if (o == GO_ON) {
@@ -805,6 +843,12 @@ TGOTP_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, co
 	watch_balance(&l);
 	o = backup_instead(&l, o);
 	rc = finish(&l, o);
+	tgotp_log(&l.log, LOG_DEBUG,
+		  "timing ms (wall/cpu): config=%.2f/%.2f lookup=%.2f/%.2f state=%.2f/%.2f "
+		  "client=%.2f/%.2f ability=%.2f/%.2f send=%.2f/%.2f check=%.2f/%.2f",
+		  l.ms[0][0], l.ms[0][1], l.ms[1][0], l.ms[1][1], l.ms[2][0], l.ms[2][1],
+		  l.ms[3][0], l.ms[3][1], l.ms[4][0], l.ms[4][1], l.ms[5][0], l.ms[5][1],
+		  l.ms[6][0], l.ms[6][1]);
 	/* A code that can no longer be used (or was not needed: a backup code
 	 * was) should not stay on the phone; skipped when the Gateway just
 	 * failed (it would only add a timeout). */
