@@ -4,6 +4,7 @@
 #   make demo        a real login through PAM against the bundled mock Gateway
 #   make install     DESTDIR=... into the distribution's PAM module directory
 #   make man-check   lint the man pages; their key list against the module's
+#   make bench       what a login costs, beside curl and Python (bench/results.md)
 VERSION    := 0.2.0
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
@@ -163,8 +164,8 @@ install: all
 
 # Every C file of the tree (Debian 12's clang-format 14, as
 # scripts/install-deps.sh installs it).
-FORMAT_FILES := $(wildcard pam_tgotp.c src/*.[ch] tgotp/*.[ch] scripts/*.[ch] tests/*.[ch] \
-                  tests/*/*.[ch])
+FORMAT_FILES := $(wildcard pam_tgotp.c src/*.[ch] tgotp/*.[ch] scripts/*.[ch] bench/*.[ch] \
+                  tests/*.[ch] tests/*/*.[ch])
 
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -208,6 +209,26 @@ fuzz:
 
 fuzz-clean:
 	rm -rf $(FUZZ_BUILD)
+
+# ---- make bench (bench/README.md): what a login costs, side by side with a
+# curl script and Python requests; writes bench/results.md. BENCH_QUICK=1:
+# small counts, the smoke run that make check does too (tests/run-tests.sh).
+BENCH_BINS := $(BUILD)/bench/bench-login $(BUILD)/bench/bench-measure $(BUILD)/bench/bench-dlopen
+
+.PHONY: bench
+
+tests: $(BENCH_BINS)
+
+$(BUILD)/bench/bench-login: bench/login.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(shell $(PKG_CONFIG) --libs pam) -rdynamic
+
+$(BUILD)/bench/bench-%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -ldl
+
+bench: $(MODULE) $(BENCH_BINS)
+	python3 bench/bench.py $(BUILD) $(if $(BENCH_QUICK),--quick)
 
 # ---- packages (built from a clean copy of the tree; results in $(BUILD)/pkg)
 # PKG_TREE: what to pack, HEAD by default (committed files only); any tree-ish,

@@ -22,6 +22,7 @@ test=(
 	slapd ldap-utils
 	mandoc groff-base
 	dpkg-dev debhelper lintian rpm rpmlint pamtester
+	python3-requests
 )
 case $profile in
 build) pkgs=("${build[@]}") ;;

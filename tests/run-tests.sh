@@ -127,6 +127,7 @@ if [ "$mode" = plain ]; then
 	# and purged (146 s measured); its lint counts shown here.
 	run "${TGOTP_TEST_TIMEOUT:-480}" package bash "$top/tests/package/test_package.sh" "$build"
 	sed -n 's/^LINT: /     /p' "$out/package.log"
+	run "$limit" bench-quick python3 "$top/bench/bench.py" "$build" --quick # make bench, small
 fi
 
 # The administrator's command, run for real (tests/cli/); the script runs
