@@ -345,6 +345,12 @@ def part2(b, report):
     if steps:
         report.append("The module's own steps under the delay (median wall ms): " + ", ".join(
             "%s %s" % (k, fmt(statistics.median(v))) for k, v in steps.items()) + ".\n")
+    loopback = [x[1] for x in b.per_login.get("module", [])]
+    if login_med is not None and loopback:
+        report.append("Above the floor: %.0f ms; the same login without delay (part 1, process "
+                      "wall) takes %s ms: the module adds no round trip, the rest is CPU "
+                      "(loading, TLS) and the mock's own time per request.\n"
+                      % (login_med - floor, fmt(statistics.median(loopback))))
     if login_med is not None:
         b.targets.append(("wall time under %d ms delay within 10 %% of the floor" % DELAY_MS,
                           "login %.0f ms vs floor %d ms (+%.0f %%)" % (
@@ -513,6 +519,8 @@ def part5(b, report):
     ldap = dependency(b.module, "libldap")
     curl_then_ldap, each2 = dlopen_cpu(b, [curl, ldap], runs)
     ldap_alone, _ = dlopen_cpu(b, [ldap], runs)
+    ssl = dependency(b.module, "libssl")
+    ssl_alone, _ = dlopen_cpu(b, [ssl], runs)
     mod = b.per_login.get("module") or []
     steps = {}
     for x in mod:
@@ -550,6 +558,10 @@ def part5(b, report):
                   "%s more; libldap alone %s in-process (whole process %s)." % (
                       fmt(base), fmt(load), fmt(each2.get(curl, 0)), fmt(each2.get(ldap, 0)),
                       fmt(ldap_alone - base), fmt(ldap_alone)))
+    report.append("A client on OpenSSL alone would load libssl and libcrypto: %s ms in-process "
+                  "(whole process %s), against %s for libcurl and its %d libraries."
+                  % (fmt(ssl_alone - base), fmt(ssl_alone), fmt(each2.get(curl, 0)),
+                     libcount(curl)))
     report.append("What lazy loading of libldap (only with `ldap { }` configured) would save: "
                   "the dlopen of libldap after libcurl, %s ms: %s.\n" % (
                       fmt(each2.get(ldap, 0)),
