@@ -527,6 +527,8 @@ def part5(b, report):
         for k, (w, c) in module_timing(x[3])[0].items():
             steps.setdefault(k, []).append(c)
     login_cpu = statistics.median([x[0] for x in mod]) if mod else float("nan")
+    if not steps:
+        b.fail("no debug timing line from the module (\"timing ms (wall/cpu): ...\")")
     empty = statistics.median([b.measure([b.bin["login"]])[0] for _ in range(runs)])
     med = {k: statistics.median(v) for k, v in steps.items()}
     tls = med.get("ability", 0) - med.get("send", 0)
