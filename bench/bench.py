@@ -86,6 +86,7 @@ class Bench:
         self.tmp = tempfile.mkdtemp(prefix="tgotp-bench.")
         os.chmod(self.tmp, 0o700)
         self.procs = []
+        self.cleanup = []  # directories outside tmp
         self.ldapdir = None
         self.certs = os.path.join(self.build, "certs")
         self.module = os.path.join(self.build, "pam_tgotp.so")
@@ -156,7 +157,8 @@ class Bench:
         if self.ldapdir:
             subprocess.run([os.path.join(TOP, "tests/ldap/slapd-stop.sh"), self.ldapdir],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        for path in self.cleanup + [self.tmp]:
+            shutil.rmtree(path, ignore_errors=True)
 
     def ctl(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
@@ -165,13 +167,18 @@ class Bench:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return json.loads(resp.read())
 
-    def service(self, url=None, extra="", users=None, lines=None):
+    def service(self, url=None, extra="", users=None, lines=None, tmpfs=False):
         """A configuration and its pam.d service; returns the service name.
-        A fresh state directory for each, so rate limits never carry over."""
+        A fresh state directory for each, so rate limits never carry over
+        (in /dev/shm with tmpfs: no disk under the fsyncs)."""
         self.seq += 1
         name = "bench%d" % self.seq
-        state = self.path("state%d" % self.seq)
-        os.mkdir(state, 0o700)
+        if tmpfs:
+            state = tempfile.mkdtemp(prefix="tgotp-bench-state.", dir="/dev/shm")
+            self.cleanup.append(state)
+        else:
+            state = self.path("state%d" % self.seq)
+            os.mkdir(state, 0o700)
         users_file = self.path("users%d" % self.seq)
         if lines is not None:
             self.write("users%d" % self.seq, lines)
@@ -375,13 +382,16 @@ def burst(b, service, users):
                                "code=" + FIXED_CODE[:6], str(start_ns)],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for user in users]
-    times, failed = [], 0
+    times, failed = [], {}
     for proc in procs:
         out = proc.communicate(timeout=300)[0]
         _, login = module_timing(out)
         if proc.returncode != 0 or login is None:
-            failed += 1
-            if failed <= 3:
+            m = re.search(r"outcome=(\w+)", out)
+            why = m.group(1) if m else "exit %d" % proc.returncode
+            failed[why] = failed.get(why, 0) + 1
+            # 16 at once must always work; past that, failures are the target's
+            if b.quick:
                 b.fail("concurrent login failed: %s" % out.strip().splitlines()[-3:])
         else:
             times.append(login)
@@ -398,26 +408,38 @@ def part3(b, report):
     lines = "".join("%s +4420794%05d\n" % (u, i) for i, u in enumerate(users))
     many = b.service(users=True, lines=lines)
     one = b.service()
+    shm = b.service(tmpfs=True) if os.path.isdir("/dev/shm") else None
     report.append("## 3. Load: %d logins at once on %d cores (state_dir on files)\n"
                   % (n, os.cpu_count()))
     report.append("| %d at once | p50 ms | p99 ms | max ms | failures | codes sent | batch ms "
                   "| mock CPU ms | %s |" % (n, ETCD_NOTE))
     report.append("|---|---|---|---|---|---|---|---|---|")
     worst = 0
-    for label, service, who in (("different users", many, users),
-                                ("one user (rate_limit = 300)", one, ["bench"] * n)):
-        times, failed, codes, mock_ms, batch = burst(b, service, who)
-        if codes != n - failed:
-            b.fail("%s: %d codes sent for %d logins" % (label, codes, n - failed))
-        worst = max(worst, pct(times, 99) if times else float("inf"))
-        b.load_failed = getattr(b, "load_failed", 0) + failed
-        report.append("| %s | %s | %s | %s | %d | %d | %.0f | %.0f | - |" % (
+    runs = [("different users", many, users), ("one user (rate_limit = 300)", one, ["bench"] * n)]
+    if shm:
+        runs.append(("one user, state_dir on tmpfs (/dev/shm)", shm, ["bench"] * n))
+    for label, service, who in runs:
+        times, why, codes, mock_ms, batch = burst(b, service, who)
+        failed = sum(why.values())
+        if not why and codes != n:
+            b.fail("%s: %d codes sent for %d logins" % (label, codes, n))
+        if service != shm:  # a variant, not the target's configuration
+            worst = max(worst, pct(times, 99) if times else float("inf"))
+            b.load_failed = getattr(b, "load_failed", 0) + failed
+        report.append("| %s | %s | %s | %s | %d%s | %d | %.0f | %.0f | - |" % (
             label, fmt(pct(times, 50)), fmt(pct(times, 99)), fmt(max(times, default=0)),
-            failed, codes, batch, mock_ms))
+            failed, " (%s)" % ", ".join("%s %d" % kv for kv in why.items()) if why else "",
+            codes, batch, mock_ms))
     report.append("")
     report.append("Login time: from the common start instant to pam_end, in each process "
                   "(module loading included). The mock Gateway is Python and shares the 2 "
                   "cores (its CPU is in the table). Floor on loopback: ~0 ms.\n")
+    mod = [x[0] for x in b.per_login.get("module", [])]
+    if mod:
+        need = n * statistics.median(mod) / os.cpu_count()
+        report.append("CPU alone: %d x %s ms (a login in part 1) / %d cores = %.0f ms before the "
+                      "mock's share, if nothing else ran.\n" % (
+                          n, fmt(statistics.median(mod)), os.cpu_count(), need))
     b.targets.append(("%d concurrent logins: 0 failures, p99 < 1 s + floor" % n,
                       "%d failures, worst p99 %.0f ms" % (b.load_failed, worst),
                       b.load_failed == 0 and worst < 1000))
