@@ -676,7 +676,7 @@ def main(argv=None):
                 "%Y-%m-%d %H:%M UTC"),
             "- Machine: %s" % machine(),
             "- Load average before / after: %s / %s (other work on the machine shares "
-            "the cores)" % (" ".join("%.2f" % x for x in load_before),
+            "the cores; the \"after\" counts part 3's own processes)" % (" ".join("%.2f" % x for x in load_before),
                            " ".join("%.2f" % x for x in os.getloadavg())),
             "- Versions: " + ", ".join("%s %s" % kv for kv in vers.items()),
             "- Took %.0f s; against tests/mock/mock_gateway.py over TLS on loopback, "
