@@ -26,8 +26,8 @@
 #include "src/nss.h"
 #include "src/payload.h"
 #include "src/phone.h"
-#include "src/state_grace.h"
 #include "src/state_limits.h"
+#include "src/store.h"
 #include "src/text.h"
 #include "src/users.h"
 
@@ -75,6 +75,7 @@ enum outcome {
 	OUT_STATE_BUSY,
 	OUT_FLOOD_WAIT,
 	OUT_DAILY_BUDGET,
+	OUT_STORE_UNAVAILABLE,
 	OUT_BAD_ARGUMENT,
 	OUT_CONFIG_ERROR,
 	OUT_STATE_ERROR,
@@ -142,6 +143,10 @@ static const struct {
     [OUT_STATE_BUSY] = {"state_busy", PAM_AUTHINFO_UNAVAIL, LOG_NOTICE, NOT_AVAILABLE},
     [OUT_FLOOD_WAIT] = {"flood_wait", PAM_AUTHINFO_UNAVAIL, LOG_NOTICE, NOT_AVAILABLE},
     [OUT_DAILY_BUDGET] = {"daily_budget", PAM_AUTHINFO_UNAVAIL, LOG_NOTICE, NOT_AVAILABLE},
+    /* the fleet's store did not answer and when_down = deny: "nobody
+     * answered", but the administrator chose deny over failmode */
+    [OUT_STORE_UNAVAILABLE] = {"store_unavailable", PAM_AUTHINFO_UNAVAIL, LOG_NOTICE,
+			       NOT_AVAILABLE},
     /* the administrator's to fix */
     [OUT_BAD_ARGUMENT] = {"bad_argument", PAM_SERVICE_ERR, LOG_NOTICE, NONE},
     [OUT_CONFIG_ERROR] = {"config_error", PAM_SERVICE_ERR, LOG_NOTICE, NONE},
@@ -163,7 +168,7 @@ struct login {
 	char phone[TGOTP_PHONE_MAX];
 	char masked[TGOTP_MASKED_MAX];
 	struct tgotp_gateway *gw;
-	struct tgotp_state *state;
+	struct tgotp_store *state;
 	time_t slot_at;			  /* when the rate/budget slots were taken, 0 if not */
 	char request_id[TGOTP_REQID_MAX]; /* of the sent message, "" before */
 	time_t sent_at;
@@ -336,8 +341,8 @@ static void give_back_slots(struct login *l, const struct tgotp_status *st)
 {
 	if (!l->slot_at || l->request_id[0] || l->charged || (st->request_sent && !st->answered))
 		return;
-	tgotp_state_rate_give_back(l->state, l->user, l->slot_at);
-	tgotp_state_budget_give_back(l->state, l->slot_at);
+	tgotp_store_rate_give_back(l->state, l->user, l->slot_at);
+	tgotp_store_budget_give_back(l->state, l->slot_at);
 	l->slot_at = 0;
 }
 
@@ -348,7 +353,7 @@ static enum outcome gateway_failed(struct login *l, enum tgotp_gw_result r,
 	l->last_gw = r;
 	give_back_slots(l, st);
 	if (r == TGOTP_GW_REFUSED && st->flood_wait > 0)
-		tgotp_state_flood_set(l->state, time(NULL) + st->flood_wait);
+		tgotp_store_flood_set(l->state, time(NULL), time(NULL) + st->flood_wait);
 	switch (r) {
 	case TGOTP_GW_UNDELIVERABLE:
 		return OUT_NOT_ON_TELEGRAM;
@@ -474,7 +479,7 @@ static enum outcome check_failed(struct login *l, enum tgotp_gw_result r,
 {
 	l->last_gw = r;
 	if (r == TGOTP_GW_REFUSED && st->flood_wait > 0)
-		tgotp_state_flood_set(l->state, time(NULL) + st->flood_wait);
+		tgotp_store_flood_set(l->state, time(NULL), time(NULL) + st->flood_wait);
 	return OUT_CHECK_FAILED;
 }
 
@@ -500,15 +505,16 @@ static enum outcome try_backup(struct login *l, const char *code)
 
 	if (!l->state || !l->cfg.backup_codes_file[0])
 		return GO_ON;
-	v = tgotp_state_rate_take(l->state, l->user, l->cfg.rate_limit, l->cfg.rate_window, now,
+	v = tgotp_store_rate_take(l->state, l->user, l->cfg.rate_limit, l->cfg.rate_window, now,
 				  &retry);
 	if (v == TGOTP_STATE_LIMITED)
 		return rate_limited(l, retry);
 	if (v != TGOTP_STATE_OK)
 		return GO_ON;
-	r = tgotp_backup_use(l->state, l->cfg.backup_codes_file, l->user, code, &left);
+	r = tgotp_backup_use(tgotp_store_local(l->state), l->cfg.backup_codes_file, l->user, code,
+			     &left);
 	if (r != TGOTP_BACKUP_WRONG)
-		tgotp_state_rate_give_back(l->state, l->user, now);
+		tgotp_store_rate_give_back(l->state, l->user, now);
 	if (left >= 0)
 		l->backup_left = left;
 	return r == TGOTP_BACKUP_USED ? OUT_BACKUP_CODE : GO_ON;
@@ -688,17 +694,19 @@ static enum outcome open_state(struct login *l)
 	enum tgotp_verdict v = TGOTP_STATE_OK;
 	bool grace = false;
 
-	l->state = tgotp_state_open(l->cfg.state_dir, &l->log);
+	l->state = tgotp_store_open(&l->cfg, &l->log);
 	if (!l->state)
 		return OUT_STATE_ERROR;
 	if (l->cfg.grace_period > 0)
-		v = tgotp_state_grace_check(l->state, l->user, l->service, l->rhost, time(NULL),
+		v = tgotp_store_grace_check(l->state, l->user, l->service, l->rhost, time(NULL),
 					    l->cfg.grace_period, &grace);
 	/* SECURITY: a lock held past its deadline (the line before names it)
 	 * may be a local user's stopped sudo: whatever failmode, that must not
 	 * let anyone in without a code. */
 	if (v == TGOTP_STATE_BUSY)
 		return OUT_STATE_BUSY;
+	if (v == TGOTP_STATE_UNAVAILABLE)
+		return OUT_STORE_UNAVAILABLE;
 	if (v != TGOTP_STATE_OK)
 		return OUT_STATE_ERROR;
 	return grace ? OUT_GRACE : GO_ON;
@@ -713,28 +721,30 @@ static enum outcome take_slots(struct login *l)
 	long retry;
 	enum tgotp_verdict v;
 
-	v = tgotp_state_flood_check(l->state, now, &until);
+	v = tgotp_store_flood_check(l->state, now, &until);
 	if (v == TGOTP_STATE_LIMITED)
 		return OUT_FLOOD_WAIT;
 	if (v == TGOTP_STATE_OK)
-		v = tgotp_state_rate_take(l->state, l->user, l->cfg.rate_limit, l->cfg.rate_window,
+		v = tgotp_store_rate_take(l->state, l->user, l->cfg.rate_limit, l->cfg.rate_window,
 					  now, &retry);
 	if (v == TGOTP_STATE_LIMITED)
 		return rate_limited(l, retry);
 	if (v == TGOTP_STATE_OK) {
 		l->slot_at = now;
-		v = tgotp_state_budget_take(l->state, l->cfg.daily_budget, now);
+		v = tgotp_store_budget_take(l->state, l->cfg.daily_budget, now);
 	}
 	if (v != TGOTP_STATE_OK && l->slot_at) {
 		/* nothing will be sent: a held host-wide lock must not use
 		 * up everyone's rate_limit as well */
-		tgotp_state_rate_give_back(l->state, l->user, now);
+		tgotp_store_rate_give_back(l->state, l->user, now);
 		l->slot_at = 0;
 	}
 	if (v == TGOTP_STATE_LIMITED)
 		return OUT_DAILY_BUDGET;
 	if (v == TGOTP_STATE_BUSY)
 		return OUT_STATE_BUSY;
+	if (v == TGOTP_STATE_UNAVAILABLE)
+		return OUT_STORE_UNAVAILABLE;
 	return v == TGOTP_STATE_OK ? GO_ON : OUT_STATE_ERROR;
 }
 
@@ -784,7 +794,7 @@ static enum outcome backup_instead(struct login *l, enum outcome o)
 
 	if (!l->cfg.backup_codes_file || !l->cfg.backup_codes_file[0] || !telegram_unusable(l, o))
 		return o;
-	if (!l->state && !(l->state = tgotp_state_open(l->cfg.state_dir, &l->log)))
+	if (!l->state && !(l->state = tgotp_store_open(&l->cfg, &l->log)))
 		return o;
 	n = tgotp_backup_count(l->cfg.backup_codes_file, l->user, &l->log);
 	if (n <= 0)
@@ -803,7 +813,8 @@ static void watch_balance(struct login *l)
 	if (l->cfg.balance_warning <= 0 || !l->last.has_balance)
 		return;
 	if (l->state)
-		tgotp_state_balance_record(l->state, time(NULL), l->last.remaining_balance);
+		tgotp_state_balance_record(tgotp_store_local(l->state), time(NULL),
+					   l->last.remaining_balance);
 	if (l->last.remaining_balance < l->cfg.balance_warning)
 		tgotp_log(&l->log, LOG_WARNING, "low_balance remaining=%.4f balance_warning=%.4f",
 			  l->last.remaining_balance, l->cfg.balance_warning);
@@ -856,9 +867,9 @@ TGOTP_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, co
 	    l.last_gw != TGOTP_GW_UNAVAILABLE)
 		tgotp_gw_revoke(l.gw, l.request_id);
 	if ((o == OUT_SUCCESS || o == OUT_BACKUP_CODE) && l.cfg.grace_period > 0)
-		tgotp_state_grace_record(l.state, l.user, l.service, l.rhost, time(NULL));
+		tgotp_store_grace_record(l.state, l.user, l.service, l.rhost, time(NULL));
 	tgotp_gateway_free(l.gw);
-	tgotp_state_close(l.state);
+	tgotp_store_close(l.state);
 	tgotp_config_free(&l.cfg); /* safe on a zeroed or half-loaded one */
 	explicit_bzero(&l, sizeof(l));
 	return rc;

@@ -15,6 +15,9 @@ enum tgotp_failmode { TGOTP_FAIL_SECURE, TGOTP_FAIL_SAFE };
 enum tgotp_unmapped { TGOTP_UNMAPPED_DENY, TGOTP_UNMAPPED_IGNORE, TGOTP_UNMAPPED_FALLBACK };
 /* Who is asked for the code: PAM_USER, or PAM_RUSER (su's caller). */
 enum tgotp_user_source { TGOTP_SOURCE_USER, TGOTP_SOURCE_RUSER };
+enum tgotp_store_type { TGOTP_STORE_FILES, TGOTP_STORE_ETCD };
+enum tgotp_when_down { TGOTP_DOWN_LOCAL, TGOTP_DOWN_DENY };
+enum tgotp_grace_scope { TGOTP_GRACE_HOST, TGOTP_GRACE_FLEET };
 
 /* A field per key of the key table (config_keys.c), which fills and frees
  * them: a key is one row there and one field here. */
@@ -48,6 +51,21 @@ struct tgotp_messages {
 	char *failed;
 	char *rate_limited; /* %m */
 	char *backup_prompt;
+};
+
+/* store { }: where the rate, budget, FLOOD_WAIT and (grace_scope = fleet)
+ * grace records live when a fleet shares them (store.h). */
+struct tgotp_store_config {
+	bool enabled; /* a store { } section is present; first, as in every SECTION */
+	enum tgotp_store_type type;
+	char **endpoints; /* https:// URLs of etcd's members, tried in turn */
+	size_t nendpoints;
+	char *ca_file;
+	char *cert_file;
+	char *key_file;
+	char *prefix;
+	long timeout; /* seconds for the whole store step of a login */
+	enum tgotp_when_down when_down;
 };
 
 struct tgotp_config {
@@ -86,6 +104,8 @@ struct tgotp_config {
 	size_t nusers;
 	struct tgotp_ldap_config ldap;
 	struct tgotp_messages messages; /* filled with the defaults when absent */
+	struct tgotp_store_config store;
+	enum tgotp_grace_scope grace_scope;
 };
 
 /* Parses text (len bytes, the contents of the file called name) into *out.

@@ -5,6 +5,7 @@
  * written in the key table (config_keys.c). */
 #include <confuse.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -229,6 +230,19 @@ int tgotp_check_payload(cfg_t *cfg, cfg_opt_t *opt)
 	return -1;
 }
 
+/* Printable, without spaces, at most 256 bytes; not empty. */
+int tgotp_check_store_prefix(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = last_str(opt);
+	size_t n = strlen(v);
+
+	if (n > 0 && n <= 256 && tgotp_text_printable(v, n, TGOTP_TEXT_TOKEN))
+		return 0;
+	cfg_error(cfg, "%s = \"%s\" must be 1..256 printable characters without spaces",
+		  cfg_opt_name(opt), v);
+	return -1;
+}
+
 int tgotp_check_path(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const char *v = last_str(opt);
@@ -371,6 +385,51 @@ static int check_one_prompt(cfg_t *cfg, const char *name, const struct tgotp_log
 	return -1;
 }
 
+#define STORE_ENDPOINTS_MAX 16
+
+/* store { }: an etcd store needs its members, each https://; a client
+ * certificate needs its key; a grace shared by the fleet needs a store the
+ * fleet shares. */
+static int check_store(const struct tgotp_config *c, const char *name, const struct tgotp_log *log)
+{
+	const struct tgotp_store_config *s = &c->store;
+	size_t i, n;
+	const struct tgotp_config_key *top = tgotp_config_keys(&n);
+	const struct tgotp_config_key *sec =
+	    tgotp_config_key_at(top, n, offsetof(struct tgotp_config, store));
+	const char *ep = tgotp_config_key_at(sec->keys, sec->nkeys,
+					     offsetof(struct tgotp_store_config, endpoints))
+			     ->name;
+	bool etcd = s->enabled && s->type == TGOTP_STORE_ETCD;
+
+	if (etcd && (s->nendpoints == 0 || s->nendpoints > STORE_ENDPOINTS_MAX)) {
+		tgotp_log(log, LOG_ERR, "%s: %s: an etcd store needs 1 to %d %s", name, sec->name,
+			  STORE_ENDPOINTS_MAX, ep);
+		return -1;
+	}
+	for (i = 0; etcd && i < s->nendpoints; i++) {
+		if (!url_ok(s->endpoints[i], https, 1024)) {
+			tgotp_log(log, LOG_ERR, "%s: %s: %s: \"%s\" is not an https:// URL", name,
+				  sec->name, ep, s->endpoints[i]);
+			return -1;
+		}
+	}
+	if (s->enabled && !s->cert_file[0] != !s->key_file[0]) {
+		tgotp_log(log, LOG_ERR,
+			  "%s: %s: a client certificate needs its key, and a key "
+			  "its certificate",
+			  name, sec->name);
+		return -1;
+	}
+	if (c->grace_scope == TGOTP_GRACE_FLEET && !etcd) {
+		tgotp_log(
+		    log, LOG_ERR, "%s: %s = fleet needs a store the fleet shares (etcd)", name,
+		    tgotp_config_key_at(top, n, offsetof(struct tgotp_config, grace_scope))->name);
+		return -1;
+	}
+	return 0;
+}
+
 int tgotp_config_check_whole(cfg_t *cfg, const struct tgotp_config *c, const char *name,
 			     const struct tgotp_log *log)
 {
@@ -388,5 +447,7 @@ int tgotp_config_check_whole(cfg_t *cfg, const struct tgotp_config *c, const cha
 	}
 	if (c->ldap.enabled && tgotp_config_check_ldap(&c->ldap, name, log) < 0)
 		return -1;
-	return check_one_prompt(cfg, name, log);
+	if (check_one_prompt(cfg, name, log) < 0)
+		return -1;
+	return check_store(c, name, log);
 }

@@ -20,6 +20,7 @@ int tgotp_check_callback_url(struct cfg_t *cfg, struct cfg_opt_t *opt);
 int tgotp_check_proxy(struct cfg_t *cfg, struct cfg_opt_t *opt);
 int tgotp_check_ldap_uri(struct cfg_t *cfg, struct cfg_opt_t *opt);
 int tgotp_check_starttls(struct cfg_t *cfg, struct cfg_opt_t *opt);
+int tgotp_check_store_prefix(struct cfg_t *cfg, struct cfg_opt_t *opt);
 int tgotp_check_path(struct cfg_t *cfg, struct cfg_opt_t *opt);
 int tgotp_check_path_or_empty(struct cfg_t *cfg, struct cfg_opt_t *opt);
 int tgotp_check_country_code(struct cfg_t *cfg, struct cfg_opt_t *opt);

@@ -24,6 +24,16 @@ static const char *const user_sources[] = {
 _Static_assert(sizeof(enum tgotp_failmode) == sizeof(int), "an ENUM field is stored as an int");
 _Static_assert(sizeof(enum tgotp_unmapped) == sizeof(int), "an ENUM field is stored as an int");
 _Static_assert(sizeof(enum tgotp_user_source) == sizeof(int), "an ENUM field is stored as an int");
+static const char *const store_types[] = {
+    [TGOTP_STORE_FILES] = "files", [TGOTP_STORE_ETCD] = "etcd", NULL};
+static const char *const when_downs[] = {
+    [TGOTP_DOWN_LOCAL] = "local", [TGOTP_DOWN_DENY] = "deny", NULL};
+static const char *const grace_scopes[] = {
+    [TGOTP_GRACE_HOST] = "host", [TGOTP_GRACE_FLEET] = "fleet", NULL};
+_Static_assert(sizeof(enum tgotp_store_type) == sizeof(int), "an ENUM field is stored as an int");
+_Static_assert(sizeof(enum tgotp_when_down) == sizeof(int), "an ENUM field is stored as an int");
+_Static_assert(sizeof(enum tgotp_grace_scope) == sizeof(int), "an ENUM field is stored as an int");
+_Static_assert(offsetof(struct tgotp_store_config, enabled) == 0, "a SECTION starts with enabled");
 _Static_assert(offsetof(struct tgotp_user_entry, name) == 0,
 	       "a TITLED element starts with its title");
 _Static_assert(offsetof(struct tgotp_ldap_config, enabled) == 0, "a SECTION starts with enabled");
@@ -117,6 +127,26 @@ static const struct tgotp_config_key message_keys[] = {
 	"The prompt for a backup code."),
 };
 
+#define STORE struct tgotp_store_config
+static const struct tgotp_config_key store_keys[] = {
+    ENUM("type", "files", store_types, STORE, type,
+	 "files: this host's state_dir; etcd: an etcd v3 cluster the fleet shares."),
+    LIST("endpoints", "{}", NULL, STORE, endpoints, nendpoints,
+	 "The etcd members' https:// URLs, tried in turn."),
+    STR("ca_file", "", tgotp_check_path_or_empty, STORE, ca_file,
+	"A PEM file of the CA that signed the members' certificates; empty: the system store."),
+    STR("cert_file", "", tgotp_check_path_or_empty, STORE, cert_file,
+	"This host's client certificate (PEM), root-owned."),
+    STR("key_file", "", tgotp_check_path_or_empty, STORE, key_file,
+	"The client certificate's key (PEM), root-only (0600)."),
+    STR("prefix", "/pam_tgotp/", tgotp_check_store_prefix, STORE, prefix,
+	"Where the module's keys live in etcd."),
+    INT("timeout", 2, 1, 60, STORE, timeout,
+	"Seconds for the whole store step of a login, over every endpoint."),
+    ENUM("when_down", "local", when_downs, STORE, when_down,
+	 "When no member answers: local uses state_dir, deny refuses the login."),
+};
+
 #define TOP struct tgotp_config
 static const struct tgotp_config_key keys[] = {
     STR("api_url", "https://gatewayapi.telegram.org", tgotp_check_api_url, TOP, api_url,
@@ -175,6 +205,11 @@ static const struct tgotp_config_key keys[] = {
 	    "Numbers from a directory, after inline users and users_file."),
     SECTION("messages", message_keys, TOP, messages,
 	    "What the user is told, in any language: printable UTF-8, at most 200 bytes each."),
+    SECTION("store", store_keys, TOP, store,
+	    "Records shared by a fleet of hosts: rate, budget, FLOOD_WAIT, fleet grace."),
+    ENUM("grace_scope", "host", grace_scopes, TOP, grace_scope,
+	 "host: a grace period counts on the host that verified; fleet: on every host of the "
+	 "store."),
 };
 
 const struct tgotp_config_key *tgotp_config_keys(size_t *n)

@@ -110,14 +110,14 @@ static int set_common_options(struct tgotp_gateway *gw, const struct tgotp_gw_op
  * the caller's umask) when it sets up TLS. Under sudo or su the caller
  * chooses the environment: that would create a root-owned file wherever
  * they like and write the TLS secrets (and so the token) into it. */
-static bool caller_controls_key_log(const struct tgotp_log *log)
+bool tgotp_caller_controls_key_log(const struct tgotp_log *log)
 {
 	const char *v = getenv("SSLKEYLOGFILE");
 
 	if (!v || !*v)
 		return false;
 	tgotp_log(log, LOG_ERR,
-		  "gateway: SSLKEYLOGFILE is set in the environment: refusing to "
+		  "SSLKEYLOGFILE is set in the environment: refusing to "
 		  "start TLS (libcurl would write the session keys there)");
 	return true;
 }
@@ -131,7 +131,7 @@ struct tgotp_gateway *tgotp_gateway_new(const struct tgotp_gw_opts *o, const str
 	if (!gw)
 		return NULL;
 	gw->log = log;
-	if (caller_controls_key_log(log))
+	if (tgotp_caller_controls_key_log(log))
 		goto fail;
 	n = strlen(o->api_url);
 	while (n > 0 && o->api_url[n - 1] == '/')

@@ -23,6 +23,11 @@ struct tgotp_gw_opts {
 
 struct tgotp_gateway;
 
+/* true (logged) when SSLKEYLOGFILE is set: libcurl would write the TLS
+ * session keys of any connection there, so none may be started (the etcd
+ * store asks too). */
+bool tgotp_caller_controls_key_log(const struct tgotp_log *log);
+
 struct tgotp_gateway *tgotp_gateway_new(const struct tgotp_gw_opts *o, const struct tgotp_log *log);
 void tgotp_gateway_free(struct tgotp_gateway *gw);
 

@@ -52,10 +52,12 @@
 
 enum tgotp_verdict {
 	TGOTP_STATE_OK,
-	TGOTP_STATE_LIMITED, /* the limit is reached: nothing may be sent */
-	TGOTP_STATE_ERROR,   /* unusable state: logged; treat as not allowed */
-	TGOTP_STATE_BUSY,    /* a lock was held past the deadline (a stopped
-				login?): logged; nothing was read or changed */
+	TGOTP_STATE_LIMITED,	 /* the limit is reached: nothing may be sent */
+	TGOTP_STATE_ERROR,	 /* unusable state: logged; treat as not allowed */
+	TGOTP_STATE_BUSY,	 /* a lock was held past the deadline (a stopped
+				    login?): logged; nothing was read or changed */
+	TGOTP_STATE_UNAVAILABLE, /* the fleet's store (store.h) did not answer
+				    and when_down = deny: logged */
 };
 
 struct tgotp_state;

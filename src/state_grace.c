@@ -11,7 +11,7 @@
 
 /* ---- grace periods */
 
-#define GRACE_KEY_MAX	 (2 * (TGOTP_USER_NAME_MAX + 2 * TGOTP_GRACE_FIELD_MAX + 2) + 1)
+#define GRACE_KEY_MAX	 TGOTP_GRACE_KEY_MAX
 #define GRACE_ENTRIES	 32
 #define GRACE_MAX_PERIOD 86400 /* the largest grace_period the configuration allows */
 
@@ -20,8 +20,7 @@
  * than TGOTP_GRACE_FIELD_MAX). A user name longer than TGOTP_USER_NAME_MAX is
  * -ENAMETOOLONG, logged: every name the module accepts gets its grace, and
  * a longer one is an error, never a silent "no grace". */
-static int grace_key(const struct tgotp_state *st, const char *user, const char *service,
-		     const char *rhost, char *out)
+int tgotp_grace_key(const char *user, const char *service, const char *rhost, char *out)
 {
 	const char *f[3] = {user, service, rhost};
 	const size_t max[3] = {TGOTP_USER_NAME_MAX, TGOTP_GRACE_FIELD_MAX, TGOTP_GRACE_FIELD_MAX};
@@ -29,11 +28,8 @@ static int grace_key(const struct tgotp_state *st, const char *user, const char 
 	size_t o = 0;
 	int i;
 
-	if (user && strlen(user) > TGOTP_USER_NAME_MAX) {
-		tgotp_log(st->log, LOG_ERR, "%s: grace: user name longer than %d bytes", st->dir,
-			  TGOTP_USER_NAME_MAX);
+	if (user && strlen(user) > TGOTP_USER_NAME_MAX)
 		return -ENAMETOOLONG;
-	}
 	if (!rhost || !*rhost)
 		return -1;
 	for (i = 0; i < 3; i++) {
@@ -48,6 +44,17 @@ static int grace_key(const struct tgotp_state *st, const char *user, const char 
 	}
 	out[o] = '\0';
 	return 0;
+}
+
+static int grace_key(const struct tgotp_state *st, const char *user, const char *service,
+		     const char *rhost, char *out)
+{
+	int r = tgotp_grace_key(user, service, rhost, out);
+
+	if (r == -ENAMETOOLONG)
+		tgotp_log(st->log, LOG_ERR, "%s: grace: user name longer than %d bytes", st->dir,
+			  TGOTP_USER_NAME_MAX);
+	return r;
 }
 
 /* Calls fn for each "time key" line of a user's section in text.
@@ -82,12 +89,18 @@ static int grace_matches(time_t at, const char *key, void *arg)
 	return m->now >= at && m->now - at < m->period && strcmp(key, m->key) == 0;
 }
 
+int tgotp_grace_find(char *text, const char *key, time_t now, long period)
+{
+	struct grace_match m = {key, now, period};
+
+	return each_grace(text, grace_matches, &m);
+}
+
 enum tgotp_verdict tgotp_state_grace_check(struct tgotp_state *st, const char *user,
 					   const char *service, const char *rhost, time_t now,
 					   long period, bool *granted)
 {
 	char key[GRACE_KEY_MAX], name[TGOTP_STATE_NAME_MAX + 8];
-	struct grace_match m = {key, now, period};
 	enum tgotp_verdict v;
 	int r, lock;
 
@@ -101,7 +114,7 @@ enum tgotp_verdict tgotp_state_grace_check(struct tgotp_state *st, const char *u
 	if ((v = tgotp_state_lock(st, user, &lock)) != TGOTP_STATE_OK)
 		return v;
 	if (tgotp_state_read_user(st, name, user) >= 0) {
-		r = each_grace(st->buf, grace_matches, &m);
+		r = tgotp_grace_find(st->buf, key, now, period);
 		if (r < 0) {
 			tgotp_log(st->log, LOG_ERR,
 				  "state file %s: the user's lines are corrupt: removed", name);
@@ -150,16 +163,34 @@ static int grace_keep(time_t at, const char *key, void *arg)
 	return 0;
 }
 
+int tgotp_grace_add(const char *text, const char *key, time_t now, char *out, size_t cap)
+{
+	struct grace_keep k = {key, now, NULL, 0, cap, 0, 0};
+	char *copy = strdup(text);
+
+	if (!copy)
+		return -1;
+	out[0] = '\0';
+	if (each_grace(copy, grace_keep, &k) == 0) { /* each_grace cuts lines */
+		strcpy(copy, text);
+		k.out = out;
+		k.skip = k.live - (GRACE_ENTRIES - 1);
+		each_grace(copy, grace_keep, &k);
+	} /* else corrupt: start again */
+	snprintf(out + k.o, cap - k.o, "%lld %s\n", (long long)now, key);
+	free(copy);
+	return 0;
+}
+
 enum tgotp_verdict tgotp_state_grace_record(struct tgotp_state *st, const char *user,
 					    const char *service, const char *rhost, time_t now)
 {
 	char key[GRACE_KEY_MAX], name[TGOTP_STATE_NAME_MAX + 8];
-	char *out = malloc(STATE_FILE_MAX), *copy = malloc(STATE_FILE_MAX);
-	struct grace_keep k = {key, now, NULL, 0, STATE_FILE_MAX, 0, 0};
+	char *out = malloc(STATE_FILE_MAX);
 	enum tgotp_verdict v = TGOTP_STATE_ERROR;
 	int r, lock;
 
-	if (!out || !copy)
+	if (!out)
 		goto done;
 	r = grace_key(st, user, service, rhost, key);
 	if (r == -ENAMETOOLONG)
@@ -168,23 +199,15 @@ enum tgotp_verdict tgotp_state_grace_record(struct tgotp_state *st, const char *
 	if (r < 0)
 		goto done; /* nothing to tie a grace to */
 	tgotp_state_name(st, "grace.", user, name);
-	out[0] = '\0';
 	if ((v = tgotp_state_lock(st, user, &lock)) != TGOTP_STATE_OK)
 		goto done;
-	if (tgotp_state_read_user(st, name, user) >= 0) {
-		memcpy(copy, st->buf, sizeof(st->buf)); /* each_grace cuts lines */
-		if (each_grace(st->buf, grace_keep, &k) == 0) {
-			k.out = out;
-			k.skip = k.live - (GRACE_ENTRIES - 1);
-			each_grace(copy, grace_keep, &k);
-		} /* else corrupt: start again */
-	}
-	snprintf(out + k.o, STATE_FILE_MAX - k.o, "%lld %s\n", (long long)now, key);
-	if (tgotp_state_write_user(st, name, user, out) != 0)
+	if (tgotp_state_read_user(st, name, user) < 0)
+		st->buf[0] = '\0';
+	if (tgotp_grace_add(st->buf, key, now, out, STATE_FILE_MAX) != 0 ||
+	    tgotp_state_write_user(st, name, user, out) != 0)
 		v = TGOTP_STATE_ERROR;
 	tgotp_state_unlock(lock);
 done:
-	free(copy);
 	free(out);
 	return v;
 }
@@ -245,11 +268,19 @@ static int grace_collect(time_t at, const char *key, void *arg)
 	return 0;
 }
 
+int tgotp_grace_entries(char *text, const char *user, struct tgotp_grace_entry *e, int max, int *n)
+{
+	struct grace_out o = {user, e, max, 0};
+	int r = each_grace(text, grace_collect, &o);
+
+	*n = o.n;
+	return r < 0 ? -1 : 0;
+}
+
 enum tgotp_verdict tgotp_state_grace_list(struct tgotp_state *st, const char *user,
 					  struct tgotp_grace_entry *e, int max, int *n)
 {
 	char name[TGOTP_STATE_NAME_MAX + 8];
-	struct grace_out o = {user, e, max, 0};
 	enum tgotp_verdict v;
 	int lock;
 
@@ -258,11 +289,10 @@ enum tgotp_verdict tgotp_state_grace_list(struct tgotp_state *st, const char *us
 	if ((v = tgotp_state_lock(st, user, &lock)) != TGOTP_STATE_OK)
 		return v;
 	if (tgotp_state_read_user(st, name, user) < 0 ||
-	    each_grace(st->buf, grace_collect, &o) < 0) {
+	    tgotp_grace_entries(st->buf, user, e, max, n) < 0) {
 		tgotp_log(st->log, LOG_ERR, "state file %s is corrupt or unusable", name);
 		v = TGOTP_STATE_ERROR;
 	}
-	*n = o.n;
 	tgotp_state_unlock(lock);
 	return v;
 }

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "state.h"
+#include "state_grace.h"
 
 #define STATE_FILE_MAX (64 * 1024)
 #define MAX_STAMPS     1000
@@ -85,6 +86,31 @@ int tgotp_state_write_user(struct tgotp_state *st, const char *name, const char 
  * one too), under the user's lock; the other sections stay. */
 enum tgotp_verdict tgotp_state_clear_user(struct tgotp_state *st, const char *prefix,
 					  const char *user);
+
+/* The lines of a rate record ("<time>\n" each) into s: those inside window
+ * seconds before now. 0, or 1 when the text is corrupt. Shared with the
+ * etcd store, whose records have the same form. */
+int tgotp_stamps_parse(const char *text, struct stamps *s, time_t now, long window);
+/* s as the lines of a rate record, into buf of cap bytes. */
+void tgotp_stamps_format(const struct stamps *s, char *buf, size_t cap);
+
+/* The text of a user's grace record ("<time> <key>\n" lines, as in
+ * state_grace.h), shared with the etcd store whose records have the same
+ * form. */
+#define TGOTP_GRACE_KEY_MAX (2 * (TGOTP_USER_NAME_MAX + 2 * TGOTP_GRACE_FIELD_MAX + 2) + 1)
+/* The key of user + service + rhost into out (TGOTP_GRACE_KEY_MAX bytes): 0,
+ * -1 when there is nothing to tie a grace to, -ENAMETOOLONG for a user name
+ * longer than TGOTP_USER_NAME_MAX. */
+int tgotp_grace_key(const char *user, const char *service, const char *rhost, char *out);
+/* 1 when text (cut into lines as it is read) has key verified less than
+ * period seconds before now, 0 when not, -1 when it is corrupt. */
+int tgotp_grace_find(char *text, const char *key, time_t now, long period);
+/* text's live entries of other keys and key verified at now, into out (cap
+ * bytes): 0, or -1 without memory. A corrupt text is started afresh. */
+int tgotp_grace_add(const char *text, const char *key, time_t now, char *out, size_t cap);
+/* The entries of text that belong to user, at most max into e, their number
+ * into *n: 0, or -1 when text is corrupt. */
+int tgotp_grace_entries(char *text, const char *user, struct tgotp_grace_entry *e, int max, int *n);
 
 /* Parses a <time>: a decimal number (tgotp_parse_decimal) that must fill
  * [s, end), at most STATE_TIME_MAX. */

@@ -19,13 +19,19 @@
 static int load_stamps(struct tgotp_state *st, const char *name, const char *user, struct stamps *s,
 		       time_t now, long window)
 {
-	char *p, *nl;
-	time_t t;
-
 	s->n = 0;
 	if (tgotp_state_read_user(st, name, user) < 0)
 		return -1;
-	for (p = st->buf; *p; p = nl + 1) {
+	return tgotp_stamps_parse(st->buf, s, now, window);
+}
+
+int tgotp_stamps_parse(const char *text, struct stamps *s, time_t now, long window)
+{
+	const char *p, *nl;
+	time_t t;
+
+	s->n = 0;
+	for (p = text; *p; p = nl + 1) {
 		nl = strchr(p, '\n');
 		if (!nl || tgotp_state_parse_time(p, nl, &t) < 0 || s->n == MAX_STAMPS)
 			return 1;
@@ -37,17 +43,21 @@ static int load_stamps(struct tgotp_state *st, const char *name, const char *use
 	return 0;
 }
 
-/* Writes the stamps of user back, beside the other users' of the file. */
-static int save_stamps(struct tgotp_state *st, const char *name, const char *user,
-		       const struct stamps *s)
+void tgotp_stamps_format(const struct stamps *s, char *buf, size_t cap)
 {
 	size_t o = 0;
 	int i;
 
-	st->buf[0] = '\0';
-	for (i = 0; i < s->n && o < sizeof(st->buf) - 24; i++)
-		o += (size_t)snprintf(st->buf + o, sizeof(st->buf) - o, "%lld\n",
-				      (long long)s->t[i]);
+	buf[0] = '\0';
+	for (i = 0; i < s->n && o + 24 < cap; i++)
+		o += (size_t)snprintf(buf + o, cap - o, "%lld\n", (long long)s->t[i]);
+}
+
+/* Writes the stamps of user back, beside the other users' of the file. */
+static int save_stamps(struct tgotp_state *st, const char *name, const char *user,
+		       const struct stamps *s)
+{
+	tgotp_stamps_format(s, st->buf, sizeof(st->buf));
 	return tgotp_state_write_user(st, name, user, st->buf);
 }
 

@@ -12,15 +12,15 @@
 #define LIST_MAX  1000
 #define GRACE_MAX 64
 
-static struct tgotp_state *open_state(struct cli *c, const char *what)
+static struct tgotp_store *open_state(struct cli *c, const char *what)
 {
 	if (cli_need_root(what, "the state directory is root-only") < 0 || cli_load_config(c) < 0)
 		return NULL;
-	return tgotp_state_open(c->cfg.state_dir, &c->log);
+	return tgotp_store_open(&c->cfg, &c->log);
 }
 
 /* One user's rate slots and grace entries, printed or into users. */
-static int one_user(struct cli *c, struct tgotp_state *st, const char *user, time_t now,
+static int one_user(struct cli *c, struct tgotp_store *st, const char *user, time_t now,
 		    cJSON *users)
 {
 	static time_t t[LIST_MAX];
@@ -30,10 +30,10 @@ static int one_user(struct cli *c, struct tgotp_state *st, const char *user, tim
 	time_t next = now;
 	int n = 0, ng = 0, i, bad = 0;
 
-	if (tgotp_state_rate_list(st, user, c->cfg.rate_window, now, t, LIST_MAX, &n) !=
+	if (tgotp_store_rate_list(st, user, c->cfg.rate_window, now, t, LIST_MAX, &n) !=
 	    TGOTP_STATE_OK)
 		bad = 1;
-	if (tgotp_state_grace_list(st, user, g, GRACE_MAX, &ng) != TGOTP_STATE_OK)
+	if (tgotp_store_grace_list(st, user, g, GRACE_MAX, &ng) != TGOTP_STATE_OK)
 		bad = 1;
 	if (n >= c->cfg.rate_limit && n > 0)
 		next = t[n - c->cfg.rate_limit] + c->cfg.rate_window;
@@ -73,15 +73,15 @@ static int one_user(struct cli *c, struct tgotp_state *st, const char *user, tim
 	return bad;
 }
 
-static int host(struct cli *c, struct tgotp_state *st, time_t now, cJSON *out)
+static int host(struct cli *c, struct tgotp_store *st, time_t now, cJSON *out)
 {
 	time_t until = 0;
 	long used = 0;
-	enum tgotp_verdict f = tgotp_state_flood_check(st, now, &until);
-	enum tgotp_verdict b = tgotp_state_budget_used(st, now, &used);
+	enum tgotp_verdict f = tgotp_store_flood_check(st, now, &until);
+	enum tgotp_verdict b = tgotp_store_budget_used(st, now, &used);
 	time_t seen = 0;
 	double amount = 0;
-	enum tgotp_verdict m = tgotp_state_balance_last(st, &seen, &amount);
+	enum tgotp_verdict m = tgotp_state_balance_last(tgotp_store_local(st), &seen, &amount);
 	char a[32], day[11];
 	cJSON *h, *budget, *balance;
 
@@ -131,7 +131,7 @@ int tgotp_cmd_state(struct cli *c, int argc, char **argv)
 	bool set[1] = {false};
 	const char *pos[1] = {NULL};
 	char account[257], **users = NULL;
-	struct tgotp_state *st;
+	struct tgotp_store *st;
 	cJSON *out = NULL, *list = NULL;
 	time_t now = time(NULL);
 	int n, i, bad = 0;
@@ -147,7 +147,7 @@ int tgotp_cmd_state(struct cli *c, int argc, char **argv)
 	}
 	if (n == 1) {
 		bad = one_user(c, st, cli_account(c, pos[0], account, sizeof(account)), now, list);
-	} else if ((users = tgotp_state_users(st))) {
+	} else if ((users = tgotp_store_users(st))) {
 		/* every user is shown, whichever cannot be read */
 		for (i = 0; users[i]; i++)
 			if (one_user(c, st, users[i], now, list) != 0)
@@ -160,7 +160,7 @@ int tgotp_cmd_state(struct cli *c, int argc, char **argv)
 	if (host(c, st, now, out) != 0)
 		bad = 1;
 	tgotp_state_users_free(users);
-	tgotp_state_close(st);
+	tgotp_store_close(st);
 	if (c->json)
 		cli_print_json(c, out);
 	return bad || c->errors ? EXIT_PROBLEM : 0;
@@ -171,7 +171,7 @@ int tgotp_cmd_reset(struct cli *c, int argc, char **argv)
 	static const char *const flags[] = {NULL};
 	const char *pos[1], *user;
 	char account[257], field[TGOTP_LOG_FIELD_MAX];
-	struct tgotp_state *st;
+	struct tgotp_store *st;
 	bool ok;
 
 	if (cli_args(argc, argv, flags, NULL, NULL, pos, 1) != 1) {
@@ -181,9 +181,9 @@ int tgotp_cmd_reset(struct cli *c, int argc, char **argv)
 	if (!(st = open_state(c, "reset")))
 		return EXIT_PROBLEM;
 	user = cli_account(c, pos[0], account, sizeof(account));
-	ok = tgotp_state_rate_clear(st, user) == TGOTP_STATE_OK;
-	ok = tgotp_state_grace_clear(st, user) == TGOTP_STATE_OK && ok;
-	tgotp_state_close(st);
+	ok = tgotp_store_rate_clear(st, user) == TGOTP_STATE_OK;
+	ok = tgotp_store_grace_clear(st, user) == TGOTP_STATE_OK && ok;
+	tgotp_store_close(st);
 	openlog("tgotp", LOG_PID, LOG_AUTHPRIV);
 	syslog(ok ? LOG_NOTICE : LOG_ERR, "tgotp reset: user=%s uid=%u result=%s",
 	       tgotp_log_field(user, field, sizeof(field)), (unsigned)getuid(),

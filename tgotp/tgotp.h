@@ -17,6 +17,7 @@
 #include "../src/state.h"
 #include "../src/state_grace.h"
 #include "../src/state_limits.h"
+#include "../src/store.h"
 
 #define EXIT_PROBLEM 1 /* a problem was found, or the action failed */
 #define EXIT_USAGE   2
@@ -79,7 +80,7 @@ struct walk {
 	const char *service; /* for the payload */
 	char phone[TGOTP_PHONE_MAX];
 	char masked[TGOTP_MASKED_MAX];
-	struct tgotp_state *state;
+	struct tgotp_store *state;
 	struct tgotp_gateway *gw;
 	time_t slot_at;
 	bool charged;

@@ -70,11 +70,11 @@ static int take_slots(struct walk *w)
 	long retry = 0;
 	enum tgotp_verdict v;
 
-	if (tgotp_state_flood_check(w->state, now, &until) != TGOTP_STATE_OK) {
+	if (tgotp_store_flood_check(w->state, now, &until) != TGOTP_STATE_OK) {
 		cli_say(c, LOG_ERR, "sending is paused (FLOOD_WAIT) or the state is unusable");
 		return -1;
 	}
-	v = tgotp_state_rate_take(w->state, w->user, c->cfg.rate_limit, c->cfg.rate_window, now,
+	v = tgotp_store_rate_take(w->state, w->user, c->cfg.rate_limit, c->cfg.rate_window, now,
 				  &retry);
 	if (v == TGOTP_STATE_LIMITED) {
 		cli_say(c, LOG_ERR,
@@ -87,7 +87,7 @@ static int take_slots(struct walk *w)
 		return -1;
 	w->slot_at = now;
 	note("rate limit: a slot of %s taken (rate_limit %ld)", w->user, c->cfg.rate_limit);
-	v = tgotp_state_budget_take(w->state, c->cfg.daily_budget, now);
+	v = tgotp_store_budget_take(w->state, c->cfg.daily_budget, now);
 	if (v != TGOTP_STATE_OK) {
 		cli_say(c, LOG_ERR, "daily_budget reached, or the state is unusable");
 		return -1;
@@ -133,7 +133,7 @@ int walk_send(struct walk *w)
 	enum tgotp_gw_result r;
 
 	tgotp_phone_mask(w->phone, w->masked);
-	w->state = tgotp_state_open(cfg->state_dir, &w->c->log);
+	w->state = tgotp_store_open(cfg, &w->c->log);
 	if (!w->state || open_gateway(w) < 0 || take_slots(w) < 0)
 		return -1;
 	if (cfg->check_ability) {
@@ -256,9 +256,9 @@ void walk_end(struct walk *w, bool verified)
 	/* as the module: the slots go back only when nothing was sent or
 	 * charged */
 	if (w->slot_at && !w->request_id[0] && !w->charged) {
-		tgotp_state_rate_give_back(w->state, w->user, w->slot_at);
-		tgotp_state_budget_give_back(w->state, w->slot_at);
+		tgotp_store_rate_give_back(w->state, w->user, w->slot_at);
+		tgotp_store_budget_give_back(w->state, w->slot_at);
 	}
 	tgotp_gateway_free(w->gw);
-	tgotp_state_close(w->state);
+	tgotp_store_close(w->state);
 }

@@ -626,6 +626,46 @@ static void test_payload_template(void **state)
 	bad("payload = \"%u %\"\n");
 }
 
+static void test_store(void **state)
+{
+	struct tgotp_config c;
+
+	(void)state;
+	ok("", &c);
+	assert_false(c.store.enabled);
+	assert_int_equal(c.grace_scope, TGOTP_GRACE_HOST);
+	tgotp_config_free(&c);
+	ok("store { type = \"etcd\" endpoints = {\"https://10.0.0.11:2379\", "
+	   "\"https://10.0.0.12:2379/\"} cert_file = \"/etc/c.pem\" key_file = \"/etc/c.key\" }\n"
+	   "grace_scope = \"fleet\"\n",
+	   &c);
+	assert_true(c.store.enabled);
+	assert_int_equal(c.store.type, TGOTP_STORE_ETCD);
+	assert_int_equal(c.store.nendpoints, 2);
+	assert_string_equal(c.store.endpoints[1], "https://10.0.0.12:2379/");
+	assert_string_equal(c.store.prefix, "/pam_tgotp/");
+	assert_int_equal(c.store.timeout, 2);
+	assert_int_equal(c.store.when_down, TGOTP_DOWN_LOCAL);
+	assert_empty(c.store.ca_file);
+	assert_int_equal(c.grace_scope, TGOTP_GRACE_FLEET);
+	tgotp_config_free(&c);
+	/* https only, at least one member */
+	bad("store { type = \"etcd\" endpoints = {\"http://10.0.0.11:2379\"} }\n");
+	bad("store { type = \"etcd\" endpoints = {\"https://a:1\", \"10.0.0.11:2379\"} }\n");
+	bad("store { type = \"etcd\" }\n");
+	bad("store { type = \"redis\" }\n");
+	bad("store { type = \"etcd\" endpoints = {\"https://a\"} when_down = \"open\" }\n");
+	bad("store { type = \"etcd\" endpoints = {\"https://a\"} timeout = 0 }\n");
+	bad("store { type = \"etcd\" endpoints = {\"https://a\"} timeout = 61 }\n");
+	bad("store { type = \"etcd\" endpoints = {\"https://a\"} prefix = \"\" }\n");
+	bad("store { type = \"etcd\" endpoints = {\"https://a\"} key_file = \"/k\" }\n");
+	bad("store { type = \"etcd\" endpoints = {\"https://a\"} cert_file = \"c.pem\" }\n");
+	/* a grace the fleet shares needs a store the fleet shares */
+	bad("grace_scope = \"fleet\"\n");
+	bad("store { type = \"files\" }\ngrace_scope = \"fleet\"\n");
+	bad("grace_scope = \"everywhere\"\n");
+}
+
 static void test_ldap_defaults(void **state)
 {
 	struct tgotp_config c;
@@ -735,6 +775,8 @@ static const char *section_context(const char *section)
 		return "ldap { uri = \"ldaps://ldap.example.org\" base = \"dc=example,dc=org\" ";
 	if (strcmp(section, "messages") == 0)
 		return "messages { ";
+	if (strcmp(section, "store") == 0)
+		return "store { ";
 	return "user alice { ";
 }
 
@@ -834,6 +876,7 @@ int main(void)
 	    cmocka_unit_test(test_callback_url),
 	    cmocka_unit_test(test_default_country_code),
 	    cmocka_unit_test(test_payload_template),
+	    cmocka_unit_test(test_store),
 	    cmocka_unit_test(test_ldap_defaults),
 	    cmocka_unit_test(test_ldap_no_clear_text),
 	    cmocka_unit_test(test_no_environment),
