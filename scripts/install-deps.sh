@@ -23,6 +23,7 @@ test=(
 	mandoc groff-base
 	dpkg-dev debhelper lintian rpm rpmlint pamtester
 	python3-requests
+	etcd-server etcd-client
 )
 case $profile in
 build) pkgs=("${build[@]}") ;;

@@ -17,7 +17,7 @@ out="$build/test-output/$mode"
 certs="$build/certs"
 mkdir -p "$out/unit" "$out/integration"
 
-[ -f "$certs/ca.pem" ] || "$top/tests/certs/gen-certs.sh" "$certs" || exit 2
+[ -f "$certs/etcd-client.pem" ] || "$top/tests/certs/gen-certs.sh" "$certs" || exit 2
 
 # A ports file of this run's own: several runs may share a build directory.
 ports=$(mktemp /tmp/tgotp-mock-ports.XXXXXX)

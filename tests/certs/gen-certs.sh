@@ -9,6 +9,12 @@
 #   wronghost.pem/.key            signed by the CA, SAN DNS:gateway.example.com only
 #   expired.pem/.key              signed by the CA, right SANs, valid 2020-01-01..2020-01-02
 #   ldap.pem/ldap.key             signed by the CA, SAN localhost + 127.0.0.1 (for slapd)
+#   etcd-server.pem/.key          signed by the CA, SAN localhost + 127.0.0.1, for server and
+#                                 client use (etcd's members, and its JSON gateway, dial each
+#                                 other with it)
+#   etcd-client.pem/.key          signed by the CA, a client certificate with an empty subject
+#                                 name: etcd refuses a CN on its JSON gateway
+#   other-client.pem/.key         the same, signed by other-ca
 # Keys are EC P-256, mode 0600. Quiet on success. Needs only the openssl CLI (3.0+).
 set -euo pipefail
 
@@ -48,26 +54,28 @@ make_ca() {
         -addext "subjectKeyIdentifier=hash"
 }
 
-# leaf_ext FILE SAN: extension section "leaf" for a TLS server certificate.
+# leaf_ext FILE SAN [EKU]: extension section "leaf" for a TLS server certificate
+# (or for EKU, e.g. clientAuth; SAN may then be empty).
 leaf_ext() {
     cat >"$1" <<EOF
 [leaf]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
+extendedKeyUsage = ${3:-serverAuth}
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
-subjectAltName = $2
 EOF
+    [ -z "$2" ] || echo "subjectAltName = $2" >>"$1"
 }
 
-# make_leaf NAME CA SAN CN: NAME.pem signed by CA, valid DAYS from now.
+# make_leaf NAME CA SAN CN [EKU]: NAME.pem signed by CA, valid DAYS from now;
+# an empty CN leaves the subject O= alone.
 make_leaf() {
-    local name=$1 ca=$2 san=$3 cn=$4
+    local name=$1 ca=$2 san=$3 cn=$4 subj="/O=pam_tgotp tests"
+    [ -z "$cn" ] || subj="$subj/CN=$cn"
     new_key "$name"
-    "${REQ[@]}" -new -key "$OUT/$name.key" -subj "/O=pam_tgotp tests/CN=$cn" \
-        -out "$WORK/$name.csr"
-    leaf_ext "$WORK/$name.ext" "$san"
+    "${REQ[@]}" -new -key "$OUT/$name.key" -subj "$subj" -out "$WORK/$name.csr"
+    leaf_ext "$WORK/$name.ext" "$san" "${5:-}"
     openssl x509 -req -in "$WORK/$name.csr" -CA "$OUT/$ca.pem" \
         -CAkey "$OUT/$ca.key" -set_serial "0x$(openssl rand -hex 16)" \
         -days "$DAYS" -sha256 -extfile "$WORK/$name.ext" -extensions leaf \
@@ -114,5 +122,8 @@ make_leaf other-server other-ca "$GOOD_SAN" localhost
 make_leaf wronghost ca "DNS:gateway.example.com" gateway.example.com
 make_expired expired ca "$GOOD_SAN" localhost
 make_leaf ldap ca "$GOOD_SAN" localhost
+make_leaf etcd-server ca "$GOOD_SAN" localhost serverAuth,clientAuth
+make_leaf etcd-client ca "" "" clientAuth
+make_leaf other-client other-ca "" "" clientAuth
 
 chmod 644 "$OUT"/*.pem
