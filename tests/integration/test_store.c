@@ -219,13 +219,16 @@ static void fleet(const struct fleet *f)
 	write_service();
 }
 
-/* Every login on host n's configuration, whatever its rhost. */
+/* Every login on host n's configuration, whatever its rhost; 0: the
+ * configuration without a store. */
 static void service_of_host(int n)
 {
-	char text[1024];
+	char text[1024], conf[32] = "pam_tgotp.conf";
 
-	snprintf(text, sizeof(text), "auth required %s debug config=%s/host%d.conf\n",
-		 getenv("TGOTP_MODULE"), h_dir(), n);
+	if (n > 0)
+		snprintf(conf, sizeof(conf), "host%d.conf", n);
+	snprintf(text, sizeof(text), "auth required %s debug config=%s/%s\n",
+		 getenv("TGOTP_MODULE"), h_dir(), conf);
 	write_text("pam.d/tgotp-test", text, 0644);
 }
 
@@ -390,6 +393,56 @@ static void grace_scope(void **state)
 	assert_outcome("success");
 }
 
+/* ---- what the store costs a login */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* n sequential logins on host 1's configuration: the median and the 99th
+ * percentile of their times, in ms. */
+static void timed_logins(int n, double *median, double *p99)
+{
+	double t[200];
+	struct h_login l;
+	int i;
+
+	assert_true(n <= 200);
+	for (i = 0; i < n; i++) {
+		login_on(1, &l);
+		assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+		t[i] = l.seconds * 1000;
+	}
+	qsort(t, (size_t)n, sizeof(t[0]), cmp_double);
+	*median = t[n / 2];
+	*p99 = t[(n * 99 + 99) / 100 - 1];
+}
+
+/* The time the store adds to a login over files, for README: run with
+ * TGOTP_STORE_BENCH=N (logins per store); without it, nothing is measured. */
+static void cost_per_login(void **state)
+{
+	const char *env = getenv("TGOTP_STORE_BENCH");
+	int n = env ? atoi(env) : 0;
+	double fm, fp, em, ep;
+
+	(void)state;
+	if (n <= 0 || n > 200)
+		return;
+	fleet(&(struct fleet){.extra = "rate_limit = 1000\ncode_length = 8\nmax_tries = 1\n"
+				       "daily_budget = 100000"});
+	timed_logins(n, &em, &ep);
+	h_config("rate_limit = 1000\ncode_length = 8\nmax_tries = 1\ndaily_budget = 100000");
+	service_of_host(0); /* pam_tgotp.conf: the same, without a store */
+	timed_logins(n, &fm, &fp);
+	printf("store: %d sequential logins each: files median %.1f ms p99 %.1f ms; etcd median "
+	       "%.1f ms p99 %.1f ms; added median %.1f ms p99 %.1f ms\n",
+	       n, fm, fp, em, ep, em - fm, ep - fp);
+}
+
 /* ---- the administrator's command on the store */
 
 /* tgotp -c hostN.conf ARGS: its output into out. */
@@ -542,6 +595,7 @@ int main(void)
 	    cmocka_unit_test_setup(flood_wait_stops_every_host, h_setup),
 	    cmocka_unit_test_setup(grace_scope, h_setup),
 	    cmocka_unit_test_setup(state_and_reset, h_setup),
+	    cmocka_unit_test_setup(cost_per_login, h_setup),
 	    cmocka_unit_test_setup(other_ca_and_no_client_certificate, h_setup),
 	    cmocka_unit_test_setup(stalled_member, h_setup),
 	    cmocka_unit_test_setup(one_member_stopped, h_setup),
