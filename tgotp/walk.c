@@ -117,7 +117,7 @@ static void watch_balance(struct walk *w, const struct tgotp_status *st)
 
 	if (warn <= 0 || !st->has_balance)
 		return;
-	tgotp_state_balance_record(w->state, time(NULL), st->remaining_balance);
+	tgotp_state_balance_record(tgotp_store_local(w->state), time(NULL), st->remaining_balance);
 	if (st->remaining_balance < warn)
 		cli_say(w->c, LOG_WARNING, "low_balance remaining=%.4f balance_warning=%.4f",
 			st->remaining_balance, warn);
