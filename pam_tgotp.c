@@ -777,6 +777,8 @@ static bool telegram_unusable(const struct login *l, enum outcome o)
 	case OUT_NOT_ON_TELEGRAM:
 	case OUT_DAILY_BUDGET:
 	case OUT_FLOOD_WAIT:
+	case OUT_SENDING_REFUSED: /* BALANCE_NOT_ENOUGH, the first FLOOD_WAIT_n */
+	case OUT_GATEWAY_ERROR:	  /* the Gateway refused us (a revoked token) */
 		return true;
 	case OUT_GATEWAY_UNAVAILABLE:
 	case OUT_DIRECTORY_UNAVAILABLE:

@@ -160,6 +160,37 @@ static void backup_when_telegram_cannot_be_used(void **state)
 		assert_int_equal(l.prompts, 0);
 		assert_int_equal(left("alice"), 1);
 	}
+	{
+		/* the Gateway answers, refusing: no money left, the first
+		 * FLOOD_WAIT, a token it no longer accepts */
+		static const char *const refusals[][2] = {
+		    {"{\"mode\": \"error\", \"arg\": \"BALANCE_NOT_ENOUGH\", \"method\": "
+		     "\"sendverificationmessage\"}",
+		     "telegram=sending_refused"},
+		    {"{\"mode\": \"error\", \"arg\": \"FLOOD_WAIT_30\"}",
+		     "telegram=sending_refused"},
+		    {"{\"mode\": \"error\", \"arg\": \"ACCESS_TOKEN_INVALID\"}",
+		     "telegram=gateway_error"},
+		};
+		size_t i;
+		int before;
+
+		for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+			h_mock_reset();
+			h_state_reset();
+			backup_config(NULL);
+			if (left("alice") == 0)
+				cheap_codes("alice", alice, 1);
+			before = left("alice");
+			h_mock_fault(refusals[i][0]);
+			l = LOGIN(.answers = {"sssss-sssss"});
+			h_run(&l);
+			assert_result(&l, PAM_SUCCESS, "PAM_SUCCESS");
+			assert_outcome("backup_code");
+			assert_true(h_log_has(refusals[i][1]));
+			assert_int_equal(left("alice"), before - 1);
+		}
+	}
 }
 
 /* A wrong backup code is a wrong try; each one checked takes a slot of
