@@ -17,6 +17,11 @@ struct tgotp_store {
 	const struct tgotp_log *log;
 };
 
+void tgotp_store_strict(struct tgotp_store *s)
+{
+	s->when_down = TGOTP_DOWN_DENY;
+}
+
 struct tgotp_state *tgotp_store_local(struct tgotp_store *s)
 {
 	return s->local;

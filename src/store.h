@@ -33,6 +33,11 @@ struct tgotp_store;
 struct tgotp_store *tgotp_store_open(const struct tgotp_config *cfg, const struct tgotp_log *log);
 void tgotp_store_close(struct tgotp_store *s);
 
+/* From now on a cluster that does not answer is UNAVAILABLE, whatever
+ * when_down: an administrator's change (tgotp reset) is made to the
+ * fleet's records or not at all. */
+void tgotp_store_strict(struct tgotp_store *s);
+
 /* This host's own state_dir, whatever the store: what stays per host (the
  * last Gateway balance seen, the backup codes' lock). */
 struct tgotp_state *tgotp_store_local(struct tgotp_store *s);

@@ -181,16 +181,27 @@ int tgotp_cmd_reset(struct cli *c, int argc, char **argv)
 	if (!(st = open_state(c, "reset")))
 		return EXIT_PROBLEM;
 	user = cli_account(c, pos[0], account, sizeof(account));
+	/* the fleet's records, or nothing: "cleared" while etcd is down would
+	 * leave the user locked out once it is back */
+	tgotp_store_strict(st);
 	ok = tgotp_store_rate_clear(st, user) == TGOTP_STATE_OK;
 	ok = tgotp_store_grace_clear(st, user) == TGOTP_STATE_OK && ok;
+	/* and what this host counted itself while the store was down */
+	ok = ok && tgotp_state_rate_clear(tgotp_store_local(st), user) == TGOTP_STATE_OK &&
+	     tgotp_state_grace_clear(tgotp_store_local(st), user) == TGOTP_STATE_OK;
 	tgotp_store_close(st);
 	openlog("tgotp", LOG_PID, LOG_AUTHPRIV);
 	syslog(ok ? LOG_NOTICE : LOG_ERR, "tgotp reset: user=%s uid=%u result=%s",
 	       tgotp_log_field(user, field, sizeof(field)), (unsigned)getuid(),
 	       ok ? "cleared" : "failed");
 	closelog();
-	if (!ok)
+	if (!ok) {
+		fprintf(stderr,
+			"tgotp reset: %s: not cleared (the store did not answer, or the "
+			"state is unusable: see the messages above)\n",
+			user);
 		return EXIT_PROBLEM;
+	}
 	printf("%s: rate limit and grace entries cleared\n", user);
 	return 0;
 }

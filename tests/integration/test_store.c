@@ -593,6 +593,16 @@ static void all_members_stopped(void **state)
 	assert_outcome("store_unavailable");
 	assert_bounded(&l, 2);
 	assert_int_equal(requests(), 0);
+	/* an administrator's reset is the fleet's or nothing, whatever
+	 * when_down: "cleared" here would leave the user locked out later */
+	fleet(&(struct fleet){.timeout = 2});
+	{
+		char out[4096];
+
+		tgotp(1, "reset alice", out, sizeof(out));
+		assert_null(strstr(out, "entries cleared"));
+		assert_non_null(strstr(out, "not cleared"));
+	}
 	for (n = 1; n <= HOSTS; n++)
 		member_start(n);
 }
