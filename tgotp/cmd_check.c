@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../src/config_keys.h"
+#include "../src/backup.h"
 #include "../src/fileio.h"
 #include "../src/ldapdir.h"
 #include "../src/users.h"
@@ -23,31 +24,37 @@
  * default applies). A plain scan: the file parsed already. */
 /* A key's name from the key table, by its field: never written twice. */
 #define TOP_KEY(field) tgotp_config_key_name(TGOTP_KEY_TOP, offsetof(struct tgotp_config, field))
+#define STORE_KEY(field)                                                                           \
+	tgotp_config_key_name(offsetof(struct tgotp_config, store),                                \
+			      offsetof(struct tgotp_store_config, field))
 #define LDAP_KEY(field)                                                                            \
 	tgotp_config_key_name(offsetof(struct tgotp_config, ldap),                                 \
 			      offsetof(struct tgotp_ldap_config, field))
 
-static int key_line(const char *text, const char *key, bool in_ldap)
+/* The line of key in text: at the top level for section NULL, else inside
+ * that section; 0 when it is not written. */
+static int key_line(const char *text, const char *key, const char *section)
 {
 	const char *p = text, *q;
-	size_t n = strlen(key);
+	size_t n = strlen(key), sn = section ? strlen(section) : 0;
 	int line = 0, found = 0, depth = 0;
-	bool ldap = false;
+	bool inside = false;
 
 	for (; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
 		line++;
 		for (q = p; *q == ' ' || *q == '\t'; q++)
 			;
-		if (strncmp(q, "ldap", 4) == 0 && (q[4] == ' ' || q[4] == '{' || q[4] == '\t'))
-			ldap = true;
+		if (section && depth == 0 && strncmp(q, section, sn) == 0 &&
+		    (q[sn] == ' ' || q[sn] == '{' || q[sn] == '\t'))
+			inside = true;
 		if (strncmp(q, key, n) == 0 && (q[n] == ' ' || q[n] == '\t' || q[n] == '=') &&
-		    (in_ldap ? ldap && depth > 0 : depth == 0))
+		    (section ? inside && depth > 0 : depth == 0))
 			found = line;
 		for (; *q && *q != '\n' && *q != '#'; q++) {
 			if (*q == '{')
 				depth++;
 			else if (*q == '}' && --depth <= 0)
-				depth = 0, ldap = false;
+				depth = 0, inside = false;
 		}
 	}
 	return found;
@@ -61,12 +68,12 @@ struct ctx {
 };
 
 /* Library lines about key now start "CONFIG:LINE: key: ". */
-static void at_key(struct ctx *x, const char *key, bool in_ldap)
+static void at_key(struct ctx *x, const char *key, const char *section)
 {
-	int line = x->text ? key_line(x->text, key, in_ldap) : 0;
+	int line = x->text ? key_line(x->text, key, section) : 0;
 	char k[64];
 
-	snprintf(k, sizeof(k), "%s%s", in_ldap ? "ldap." : "", key);
+	snprintf(k, sizeof(k), "%s%s%s", section ? section : "", section ? "." : "", key);
 	if (line)
 		snprintf(x->c->prefix, sizeof(x->c->prefix), "%s:%d: %s: ", x->c->config, line, k);
 	else
@@ -100,7 +107,7 @@ static void verdict(struct ctx *x, cJSON *f, int errors_before)
 	cJSON_AddBoolToObject(f, "ok", x->c->errors == errors_before);
 }
 
-static void check_secret(struct ctx *x, const char *key, const char *path, bool in_ldap,
+static void check_secret(struct ctx *x, const char *key, const char *path, const char *section,
 			 enum tgotp_secret_kind kind)
 {
 	struct stat st;
@@ -109,14 +116,14 @@ static void check_secret(struct ctx *x, const char *key, const char *path, bool 
 	cJSON *f = describe(x, key, path, &st, &exists);
 	char *secret;
 
-	at_key(x, key, in_ldap);
+	at_key(x, key, section);
 	secret = tgotp_read_secret_line(path, kind, &x->c->log);
 	tgotp_strfreezero(secret);
 	verdict(x, f, before);
 }
 
 /* A CA bundle: curl reads it; whoever can write it can add a CA. */
-static void check_ca(struct ctx *x, const char *key, const char *path, bool in_ldap)
+static void check_ca(struct ctx *x, const char *key, const char *path, const char *section)
 {
 	struct stat st;
 	bool exists;
@@ -127,7 +134,7 @@ static void check_ca(struct ctx *x, const char *key, const char *path, bool in_l
 	if (!*path)
 		return;
 	f = describe(x, key, path, &st, &exists);
-	at_key(x, key, in_ldap);
+	at_key(x, key, section);
 	if (!exists)
 		why = "does not exist";
 	else if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
@@ -150,7 +157,7 @@ static void check_state_dir(struct ctx *x)
 	int before = x->c->errors;
 	cJSON *f = describe(x, TOP_KEY(state_dir), path, &st, &exists);
 
-	at_key(x, TOP_KEY(state_dir), false);
+	at_key(x, TOP_KEY(state_dir), NULL);
 	if (!exists)
 		tgotp_log(&x->c->log, LOG_INFO,
 			  "%s: does not exist yet: the first login creates it (root, 0700)", path);
@@ -173,7 +180,7 @@ static cJSON *check_users_file(struct ctx *x)
 	char *text = NULL;
 	size_t len = 0;
 
-	at_key(x, TOP_KEY(users_file), false);
+	at_key(x, TOP_KEY(users_file), NULL);
 	r = tgotp_read_file(path, TGOTP_FILE_PERSONAL, USERS_FILE_MAX, &text, &len, &x->c->log);
 	if (r == -ENOENT)
 		tgotp_log(&x->c->log, LOG_INFO, "%s: does not exist: an empty map", path);
@@ -191,20 +198,68 @@ static cJSON *check_users_file(struct ctx *x)
 	return f;
 }
 
+/* backup_codes_file, read as the module reads it: owner, mode, every line. */
+static void check_backup_codes(struct ctx *x)
+{
+	const char *path = x->c->cfg.backup_codes_file;
+	struct stat st;
+	bool exists;
+	int before = x->c->errors;
+	cJSON *f = describe(x, TOP_KEY(backup_codes_file), path, &st, &exists);
+
+	at_key(x, TOP_KEY(backup_codes_file), NULL);
+	if (!exists)
+		tgotp_log(&x->c->log, LOG_INFO,
+			  "%s: does not exist yet: tgotp backup-codes creates it (root, 0600)",
+			  path);
+	else
+		tgotp_backup_count(path, "", &x->c->log); /* logs what makes it unusable */
+	verdict(x, f, before);
+}
+
+/* The etcd store's CA and client certificate (public, root's) and key
+ * (secret: root, 0600), as the store reads them. */
+static void check_store_files(struct ctx *x)
+{
+	const struct tgotp_store_config *s = &x->c->cfg.store;
+	const char *sec = TOP_KEY(store);
+	struct stat st;
+	bool exists;
+	int before;
+	cJSON *f;
+	char *key = NULL;
+	size_t len = 0;
+
+	check_ca(x, STORE_KEY(ca_file), s->ca_file, sec);
+	check_ca(x, STORE_KEY(cert_file), s->cert_file, sec);
+	if (!s->key_file[0])
+		return;
+	before = x->c->errors;
+	f = describe(x, STORE_KEY(key_file), s->key_file, &st, &exists);
+	at_key(x, STORE_KEY(key_file), sec);
+	if (tgotp_read_file(s->key_file, TGOTP_FILE_SECRET, 1 << 20, &key, &len, &x->c->log) == 0)
+		tgotp_freezero(key, len + 1);
+	verdict(x, f, before);
+}
+
 static void check_files(struct ctx *x)
 {
 	const struct tgotp_config *cfg = &x->c->cfg;
 
-	check_secret(x, TOP_KEY(token_file), cfg->token_file, false, TGOTP_SECRET_TOKEN);
-	check_ca(x, TOP_KEY(ca_file), cfg->ca_file, false);
+	check_secret(x, TOP_KEY(token_file), cfg->token_file, NULL, TGOTP_SECRET_TOKEN);
+	check_ca(x, TOP_KEY(ca_file), cfg->ca_file, NULL);
 	check_users_file(x);
 	check_state_dir(x);
+	if (cfg->backup_codes_file[0])
+		check_backup_codes(x);
 	if (cfg->ldap.enabled) {
 		if (cfg->ldap.bind_password_file[0])
 			check_secret(x, LDAP_KEY(bind_password_file), cfg->ldap.bind_password_file,
-				     true, TGOTP_SECRET_PASSWORD);
-		check_ca(x, LDAP_KEY(ca_file), cfg->ldap.ca_file, true);
+				     TOP_KEY(ldap), TGOTP_SECRET_PASSWORD);
+		check_ca(x, LDAP_KEY(ca_file), cfg->ldap.ca_file, TOP_KEY(ldap));
 	}
+	if (cfg->store.enabled && cfg->store.type == TGOTP_STORE_ETCD)
+		check_store_files(x);
 	x->c->prefix[0] = '\0';
 }
 

@@ -278,6 +278,25 @@ def run_cases(d, ports, certs):
           % (conf, token) in err, err)
     os.chmod(token, 0o600)
 
+    # the files of later keys: backup codes, the etcd store's key
+    write(d + "/backup", "alice $6$x$y\n", 0o644)
+    write(d + "/etcd.pem", "cert\n", 0o644)
+    write(d + "/etcd.key", "key\n", 0o644)
+    write(conf, base + 'backup_codes_file = "%s/backup"\nstore {\n  type = "etcd"\n'
+          '  endpoints = {"https://127.0.0.1:2379"}\n  cert_file = "%s/etcd.pem"\n'
+          '  key_file = "%s/etcd.key"\n}\n' % (d, d, d))
+    n = len(base.splitlines())
+    rc, out, err = tgotp(*c, "check", "--pam-dir", pamd)
+    check("check: a group-readable backup_codes_file and store key reported with their lines, exit 1",
+          rc == 1 and ("%s:%d: backup_codes_file: " % (conf, n + 1)) in err and
+          ("%s:%d: store.key_file: " % (conf, n + 6)) in err and "store.cert_file" not in err, err)
+    os.chmod(d + "/backup", 0o600)
+    os.chmod(d + "/etcd.key", 0o600)
+    rc, out, err = tgotp(*c, "check", "--pam-dir", pamd)
+    check("check: the same files root-only: no error about them",
+          "backup_codes_file" not in err and "store.key_file" not in err, err)
+    write(conf, base)
+
     write(users, users_text + "dave\nerin 12\n", 0o640)
     rc, out, err = tgotp(*c, "check", "--pam-dir", pamd)
     check("check: bad users_file lines reported by number, exit 1",
