@@ -21,13 +21,22 @@ PATH=$PATH:/usr/sbin:/sbin
 
 member_pid() { cat "$dir/m$1/pid" 2>/dev/null || true; }
 
+# alive PID: running or stopped, not gone and not a zombie. The members'
+# parent (this script) has exited, so the dead wait as zombies until the
+# system's init reaps them, which may take seconds: kill -0 would count them.
+alive() {
+	local state
+	state=$(sed -n 's/^.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
 kill_member() {
 	local pid
 	pid=$(member_pid "$1")
 	[ -n "$pid" ] || return 0
 	kill -CONT "$pid" 2>/dev/null || true # a stalled member dies too
 	kill "$pid" 2>/dev/null || true
-	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	for _ in $(seq 100); do alive "$pid" || break; sleep 0.05; done
 	kill -9 "$pid" 2>/dev/null || true
 	rm -f "$dir/m$1/pid"
 }
