@@ -93,6 +93,9 @@ enum tgotp_verdict tgotp_state_clear_user(struct tgotp_state *st, const char *pr
 int tgotp_stamps_parse(const char *text, struct stamps *s, time_t now, long window);
 /* s as the lines of a rate record, into buf of cap bytes. */
 void tgotp_stamps_format(const struct stamps *s, char *buf, size_t cap);
+/* s's times, oldest first (s is sorted): at most max into t, their number
+ * into *n. For tgotp state, from either store. */
+void tgotp_stamps_list(struct stamps *s, time_t *t, int max, int *n);
 
 /* The text of a user's grace record ("<time> <key>\n" lines, as in
  * state_grace.h), shared with the etcd store whose records have the same

@@ -322,13 +322,23 @@ static int cmp_time(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+void tgotp_stamps_list(struct stamps *s, time_t *t, int max, int *n)
+{
+	int i;
+
+	qsort(s->t, (size_t)s->n, sizeof(s->t[0]), cmp_time);
+	for (i = 0; i < s->n && i < max; i++)
+		t[i] = s->t[i];
+	*n = s->n;
+}
+
 enum tgotp_verdict tgotp_state_rate_list(struct tgotp_state *st, const char *user, long window,
 					 time_t now, time_t *t, int max, int *n)
 {
 	struct stamps *s = &st->stamps;
 	char name[TGOTP_STATE_NAME_MAX + 8];
 	enum tgotp_verdict v;
-	int i, lock;
+	int lock;
 
 	*n = 0;
 	tgotp_state_name(st, "rate.", user, name);
@@ -338,10 +348,7 @@ enum tgotp_verdict tgotp_state_rate_list(struct tgotp_state *st, const char *use
 		tgotp_log(st->log, LOG_ERR, "state file %s is corrupt or unusable", name);
 		v = TGOTP_STATE_ERROR;
 	} else {
-		qsort(s->t, (size_t)s->n, sizeof(s->t[0]), cmp_time);
-		for (i = 0; i < s->n && i < max; i++)
-			t[i] = s->t[i];
-		*n = s->n;
+		tgotp_stamps_list(s, t, max, n);
 	}
 	tgotp_state_unlock(lock);
 	return v;

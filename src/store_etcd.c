@@ -781,19 +781,11 @@ static enum tgotp_verdict read_record(struct tgotp_etcd *e, const char *part, co
 	return TGOTP_STATE_OK;
 }
 
-static int cmp_time(const void *a, const void *b)
-{
-	time_t x = *(const time_t *)a, y = *(const time_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 enum tgotp_verdict tgotp_etcd_rate_list(struct tgotp_etcd *e, const char *user, long window,
 					time_t now, time_t *t, int max, int *n)
 {
 	enum tgotp_verdict v = read_record(e, "rate/", user);
 	struct stamps *s = &e->stamps;
-	int i;
 
 	*n = 0;
 	if (v != TGOTP_STATE_OK)
@@ -802,10 +794,7 @@ enum tgotp_verdict tgotp_etcd_rate_list(struct tgotp_etcd *e, const char *user, 
 		tgotp_log(e->log, LOG_ERR, "store: the rate record is corrupt");
 		return TGOTP_STATE_ERROR;
 	}
-	qsort(s->t, (size_t)s->n, sizeof(s->t[0]), cmp_time);
-	for (i = 0; i < s->n && i < max; i++)
-		t[i] = s->t[i];
-	*n = s->n;
+	tgotp_stamps_list(s, t, max, n);
 	return TGOTP_STATE_OK;
 }
 
