@@ -55,19 +55,6 @@ static void write_text(const char *text, unsigned mode)
 	assert_int_equal(chmod(path, mode), 0);
 }
 
-static char *read_text(void)
-{
-	static char buf[65536];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static void test_normalise(void **state)
 {
 	tgotp_backup_code c;
@@ -105,9 +92,9 @@ static void test_made_used_once(void **state)
 		assert_int_equal(strlen(codes[i]), 11);
 		assert_int_equal(codes[i][5], '-');
 		assert_int_equal(strspn(codes[i], TGOTP_BACKUP_ALPHABET "-"), 11);
-		assert_null(strstr(read_text(), codes[i])); /* only hashes are kept */
+		assert_null(strstr(unit_read_file(path), codes[i])); /* only hashes are kept */
 	}
-	p = read_text();
+	p = unit_read_file(path);
 	assert_int_equal(strncmp(p, "alice $y$", 9), 0);
 	assert_int_equal(tgotp_backup_count(path, "alice", &test_log), 5);
 	assert_int_equal(tgotp_backup_use(st, path, "alice", codes[2], &left), TGOTP_BACKUP_USED);
@@ -140,7 +127,7 @@ static void test_replaced_and_others_kept(void **state)
 	assert_int_equal(tgotp_backup_use(st, path, "alice", b[0], &left), TGOTP_BACKUP_WRONG);
 	assert_int_equal(tgotp_backup_use(st, path, "bob smith", b[0], &left), TGOTP_BACKUP_USED);
 	assert_int_equal(left, 1);
-	assert_int_equal(strncmp(read_text(), "# backup codes\n\n", 16), 0);
+	assert_int_equal(strncmp(unit_read_file(path), "# backup codes\n\n", 16), 0);
 	assert_int_equal(stat(path, &s), 0);
 	assert_int_equal(s.st_mode & 07777, 0400); /* the mode is kept */
 }
@@ -161,7 +148,7 @@ static void test_sha512_hash(void **state)
 	assert_int_equal(tgotp_backup_use(st, path, "carol", "mnpqr-stuvw", &left),
 			 TGOTP_BACKUP_USED);
 	assert_int_equal(left, 0);
-	assert_string_equal(read_text(), "");
+	assert_string_equal(unit_read_file(path), "");
 }
 
 static void test_unsafe_files_refused(void **state)

@@ -203,19 +203,6 @@ static bool root_or_skip(const char *name)
 	return false;
 }
 
-static char *read_back(void)
-{
-	static char buf[4096];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static void check_reports_lines(void **state)
 {
 	(void)state;
@@ -244,11 +231,12 @@ static void set_replaces_and_appends(void **state)
 	write_file("# map\nalice +441\n\nbob +1 415 555 0101\nalice +442\n# end", 0640);
 	assert_int_equal(chown(path, 0, 4), 0);
 	assert_int_equal(tgotp_users_set(path, "alice", "+442079460958", &test_log), 0);
-	assert_string_equal(read_back(),
+	assert_string_equal(unit_read_file(path),
 			    "# map\nalice +442079460958\n\nbob +1 415 555 0101\n# end");
 	assert_int_equal(tgotp_users_set(path, "carol", "+14155550199", &test_log), 0);
-	assert_string_equal(read_back(), "# map\nalice +442079460958\n\nbob +1 415 555 0101\n# "
-					 "end\ncarol +14155550199\n");
+	assert_string_equal(unit_read_file(path),
+			    "# map\nalice +442079460958\n\nbob +1 415 555 0101\n# "
+			    "end\ncarol +14155550199\n");
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
 	assert_int_equal(st.st_gid, 4);
@@ -263,17 +251,17 @@ static void set_new_file_and_refusals(void **state)
 		return;
 	unlink(path);
 	assert_int_equal(tgotp_users_set(path, "dave", "+442079460958", &test_log), 0);
-	assert_string_equal(read_back(), "dave +442079460958\n");
+	assert_string_equal(unit_read_file(path), "dave +442079460958\n");
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	/* an unsafe file is left alone, as the module would refuse it */
 	write_file("x +442079460958\n", 0666);
 	assert_int_equal(tgotp_users_set(path, "dave", "+442079460958", &test_log), -1);
-	assert_string_equal(read_back(), "x +442079460958\n");
+	assert_string_equal(unit_read_file(path), "x +442079460958\n");
 	assert_int_equal(chmod(path, 0600), 0);
 	assert_int_equal(tgotp_users_set(path, "two words", "+442079460958", &test_log), -1);
 	assert_int_equal(tgotp_users_set(path, "#x", "+442079460958", &test_log), -1);
-	assert_string_equal(read_back(), "x +442079460958\n");
+	assert_string_equal(unit_read_file(path), "x +442079460958\n");
 }
 
 static int make_dir(void **state)

@@ -26,6 +26,21 @@ static void unit_capture(void *ctx, int prio, const char *msg)
 		snprintf(lines[nlines++], sizeof(lines[0]), "%s", msg);
 }
 
+/* The contents of the file at path (at most 64 KiB), in a static buffer:
+ * what a function under test wrote. */
+UNUSED static char *unit_read_file(const char *path)
+{
+	static char buf[65536];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
 /* Debug lines included: they must be as clean as the others. */
 UNUSED static const struct tgotp_log test_log = {unit_capture, NULL, true};
 
